@@ -1,0 +1,184 @@
+"""Input checks shared by every public function of kernelnet.
+
+Each helper raises :class:`ValueError` whose message starts with the argument's name, so a
+reader sees at once which argument was wrong and why. Arrays come back as C-contiguous
+float64 (or int64 for labels): numba specialises on the first call's dtype and layout
+(ANCHORS.md, trap 18), so every public wrapper normalises through here before a kernel.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "as_matrix",
+    "as_vector",
+    "as_labels",
+    "one_hot",
+    "check_positive",
+    "check_nonnegative",
+    "check_int",
+    "check_same_rows",
+    "check_choice",
+]
+
+
+def _finite(arr: np.ndarray, name: str) -> None:
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} contains {bad} non-finite value(s) (NaN or inf)")
+
+
+def as_matrix(
+    X,
+    name: str = "X",
+    *,
+    min_rows: int = 1,
+    min_cols: int = 1,
+    n_cols: int | None = None,
+    allow_1d: bool = False,
+) -> np.ndarray:
+    """Return ``X`` as a finite, C-contiguous float64 matrix.
+
+    Parameters
+    ----------
+    X : array_like
+        The input.
+    name : str
+        Argument name used in error messages.
+    min_rows, min_cols : int
+        Minimum shape. ``min_rows=2`` is the usual "at least two samples".
+    n_cols : int, optional
+        Exact number of columns required.
+    allow_1d : bool
+        If true a 1-D array of length n is read as an ``(n, 1)`` matrix.
+    """
+    try:
+        arr = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array, got {type(X).__name__}: {exc}") from None
+    if arr.ndim == 1 and allow_1d:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array, got shape {arr.shape}")
+    if arr.shape[0] < min_rows:
+        raise ValueError(f"{name} needs at least {min_rows} rows (samples), got {arr.shape[0]}")
+    if arr.shape[1] < min_cols:
+        raise ValueError(f"{name} needs at least {min_cols} columns, got {arr.shape[1]}")
+    if n_cols is not None and arr.shape[1] != n_cols:
+        raise ValueError(f"{name} must have {n_cols} columns, got shape {arr.shape}")
+    _finite(arr, name)
+    return np.ascontiguousarray(arr)
+
+
+def as_vector(x, name: str = "x", *, size: int | None = None, min_size: int = 1) -> np.ndarray:
+    """Return ``x`` as a finite, contiguous float64 vector (optionally of a given length)."""
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array, got {type(x).__name__}: {exc}") from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array, got shape {arr.shape}")
+    if size is not None and arr.shape[0] != size:
+        raise ValueError(f"{name} must have length {size}, got {arr.shape[0]}")
+    if arr.shape[0] < min_size:
+        raise ValueError(f"{name} needs at least {min_size} entries, got {arr.shape[0]}")
+    _finite(arr, name)
+    return np.ascontiguousarray(arr)
+
+
+def as_labels(y, name: str = "y", *, n_samples: int | None = None, min_classes: int = 2):
+    """Encode class labels as integers 0..c-1.
+
+    Returns
+    -------
+    codes : ndarray of int64, shape (n,)
+    classes : ndarray, shape (c,)
+        The sorted distinct labels; ``classes[codes]`` gives ``y`` back.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` is not 1-D, holds NaN, has the wrong length, looks continuous (float values
+        that are not whole numbers) or has fewer than ``min_classes`` distinct labels.
+    """
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of class labels, got shape {arr.shape}")
+    if n_samples is not None and arr.shape[0] != n_samples:
+        raise ValueError(f"{name} has {arr.shape[0]} labels but X has {n_samples} samples")
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or inf")
+        if not np.all(arr == np.round(arr)):
+            raise ValueError(f"{name} looks continuous (non-integer floats): class labels expected")
+    if arr.dtype.kind == "c":
+        raise ValueError(f"{name} must hold class labels, got complex values")
+    classes, codes = np.unique(arr, return_inverse=True)
+    if classes.shape[0] < min_classes:
+        raise ValueError(
+            f"{name} needs at least {min_classes} distinct classes, got {classes.shape[0]}"
+        )
+    return codes.astype(np.int64).reshape(-1), classes
+
+
+def one_hot(codes: np.ndarray, n_classes: int | None = None) -> np.ndarray:
+    """One-hot matrix (n, c) of integer codes 0..c-1, float64, C-contiguous."""
+    codes = np.asarray(codes, dtype=np.int64)
+    c = int(codes.max()) + 1 if n_classes is None else int(n_classes)
+    Y = np.zeros((codes.shape[0], c), dtype=np.float64)
+    Y[np.arange(codes.shape[0]), codes] = 1.0
+    return Y
+
+
+def check_positive(value, name: str) -> float:
+    """Return ``value`` as a float after checking that it is finite and > 0."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return value
+
+
+def check_nonnegative(value, name: str) -> float:
+    """Return ``value`` as a float after checking that it is finite and >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
+    return value
+
+
+def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` as an int after checking type and bounds."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def check_same_rows(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    """Raise if ``a`` and ``b`` have different numbers of rows (samples)."""
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same number of samples, "
+            f"got {a.shape[0]} and {b.shape[0]}"
+        )
+
+
+def check_choice(value, name: str, choices) -> str:
+    """Raise unless ``value`` is one of ``choices`` (message lists the valid ones)."""
+    if value not in choices:
+        valid = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {valid}; got {value!r}")
+    return value
