@@ -1,0 +1,331 @@
+"""Execute the chapters with papermill, then render the book from the executed copies.
+
+Why this shape (and not Jupyter Book's own execution): notebooks must run **once** per CI run
+and be checked by the tests, and jupyter-cache only watches notebook code cells, so edits to
+``kernelnet/`` would leave stale outputs (ANCHORS.md, trap 4). So:
+
+1. :func:`execute_all` runs every notebook in ``notebooks/`` with papermill into
+   ``_build/executed/`` (``QUICK`` injected; unknown parameter names are an error, not
+   papermill's warning, trap 13), checks that every code cell really ran (trap 14) and
+   writes the figures into ``_build/executed/figures/``;
+2. :func:`build_book` stages the book sources plus the executed notebooks into
+   ``_build/stage/`` with execution switched off, and runs
+   ``jupyter-book build -W --keep-going``. A quick build gets a banner on every page.
+
+A plain ``jupyter-book build .`` on the repository root still works: ``_config.yml`` executes
+every notebook itself (``force``) with ``nb_execution_raise_on_error: true``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "repo_root",
+    "discover_notebooks",
+    "notebook_parameters",
+    "check_parameters",
+    "execute_notebook",
+    "execute_all",
+    "build_book",
+    "ExecutionRecord",
+    "QUICK_BANNER",
+]
+
+QUICK_BANNER = (
+    "Quick build: every chapter here ran with QUICK=True (small sizes, for CI). "
+    "The paper-sized results come from the full build."
+)
+
+
+def repo_root() -> Path:
+    """The repository root (the folder holding ``_toc.yml``), from the cwd upwards."""
+    here = Path.cwd().resolve()
+    for cand in (here, *here.parents):
+        if (cand / "_toc.yml").exists() and (cand / "notebooks").is_dir():
+            return cand
+    pkg = Path(__file__).resolve().parent.parent
+    if (pkg / "_toc.yml").exists():
+        return pkg
+    raise FileNotFoundError("no kernelnet book (a folder with _toc.yml and notebooks/) found")
+
+
+def discover_notebooks(root: Path | None = None) -> list[Path]:
+    """Every chapter notebook ``notebooks/*.ipynb``, in file-name (reading) order."""
+    root = repo_root() if root is None else Path(root)
+    return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def notebook_parameters(path) -> dict:
+    """The parameters a notebook declares (``papermill.inspect_notebook``)."""
+    import papermill
+
+    return papermill.inspect_notebook(str(path))
+
+
+def check_parameters(path, parameters: dict) -> None:
+    """Raise ``ValueError`` if ``parameters`` names something the notebook does not declare.
+
+    papermill itself only logs ``Passed unknown parameter`` and runs with the default.
+    """
+    declared = notebook_parameters(path)
+    if not declared:
+        raise ValueError(f"{Path(path).name} has no cell tagged 'parameters'")
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {', '.join(unknown)} for {Path(path).stem}; "
+            f"it declares: {', '.join(sorted(declared))}"
+        )
+
+
+@dataclass
+class ExecutionRecord:
+    """What happened when one notebook was executed."""
+
+    notebook: str
+    output: str
+    parameters: dict
+    seconds: float
+    ok: bool
+    error: str | None = None
+    figures: list = field(default_factory=list)
+
+
+def _check_executed(nb_path: Path) -> None:
+    """Every code cell ran and none holds an error (papermill can fail silently, trap 14)."""
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        if cell.get("execution_count") is None:
+            raise RuntimeError(f"{nb_path.name}: code cell {i} was not executed")
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                raise RuntimeError(f"{nb_path.name}: code cell {i} raised {out.get('ename')}")
+
+
+def execute_notebook(
+    path,
+    out_dir,
+    *,
+    quick: bool = True,
+    parameters: dict | None = None,
+    timeout: int | None = None,
+    retries: int = 1,
+) -> ExecutionRecord:
+    """Execute one notebook with papermill into ``out_dir`` (never in place).
+
+    Parameters
+    ----------
+    path : path-like
+        The source notebook.
+    out_dir : path-like
+        Folder for the executed copy (same file name) and ``figures/``.
+    quick : bool
+        Value injected as ``QUICK``.
+    parameters : dict, optional
+        Further parameters; names are checked against the notebook's ``parameters`` cell.
+    timeout : int, optional
+        Per-cell timeout in seconds (default 900 quick, 3600 full).
+    retries : int
+        Extra attempts if the kernel failed to start (papermill's port race), not on errors
+        raised by the notebook's own code.
+    """
+    import papermill
+
+    path = Path(path).resolve()
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    params = {"QUICK": bool(quick), **(parameters or {})}
+    check_parameters(path, params)
+    out = out_dir / path.name
+    fig_dir = out_dir / "figures"
+    env_backup = {k: os.environ.get(k) for k in ("KERNELNET_FIGURES_DIR", "KERNELNET_QUICK")}
+    os.environ["KERNELNET_FIGURES_DIR"] = str(fig_dir)
+    os.environ["KERNELNET_QUICK"] = "1" if quick else "0"
+    t0 = time.perf_counter()
+    error = None
+    try:
+        for attempt in range(retries + 1):
+            try:
+                papermill.execute_notebook(
+                    str(path),
+                    str(out),
+                    parameters=params,
+                    cwd=str(out_dir),
+                    kernel_name="python3",
+                    progress_bar=False,
+                    execution_timeout=timeout or (900 if quick else 3600),
+                )
+                _check_executed(out)
+                error = None
+                break
+            except papermill.PapermillExecutionError as exc:
+                error = f"{exc.ename}: {exc.evalue}"
+                break
+            except RuntimeError as exc:  # cells not run: kernel start-up race; retry
+                error = str(exc)
+                if attempt == retries:
+                    break
+    finally:
+        for k, v in env_backup.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    seconds = time.perf_counter() - t0
+    figs = sorted(p.stem for p in fig_dir.glob("*.json")) if fig_dir.exists() else []
+    return ExecutionRecord(path.stem, str(out), params, round(seconds, 2), error is None, error, figs)
+
+
+def _execute_one(args):
+    path, out_dir, quick, parameters = args
+    return execute_notebook(path, out_dir, quick=quick, parameters=parameters)
+
+
+def execute_all(
+    root: Path | None = None,
+    out_dir: Path | None = None,
+    *,
+    quick: bool = True,
+    jobs: int = 1,
+    notebooks: list | None = None,
+    parameters: dict | None = None,
+    progress: bool = True,
+) -> list[ExecutionRecord]:
+    """Execute every chapter (or ``notebooks``) and write ``execution.json`` beside them.
+
+    With ``jobs > 1`` notebooks run in separate processes; each kernel is then limited to one
+    numba/BLAS thread per job so the two cores are not oversubscribed (ANCHORS.md, trap 20).
+    """
+    from tqdm.auto import tqdm
+
+    root = repo_root() if root is None else Path(root)
+    out_dir = (root / "_build" / "executed") if out_dir is None else Path(out_dir)
+    paths = [Path(p) for p in (notebooks or discover_notebooks(root))]
+    if not paths:
+        raise ValueError(f"no notebooks found in {root / 'notebooks'}")
+    tasks = [(p, out_dir, quick, parameters) for p in paths]
+    records: list[ExecutionRecord] = []
+    bar = tqdm(total=len(tasks), desc="notebooks", disable=not progress)
+    if jobs > 1 and len(tasks) > 1:
+        threads = max(1, (os.cpu_count() or 2) // jobs)
+        for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ.setdefault(var, str(threads))
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for rec in pool.map(_execute_one, tasks):
+                records.append(rec)
+                bar.set_postfix_str(f"{rec.notebook} {'ok' if rec.ok else 'FAILED'}")
+                bar.update()
+    else:
+        for task in tasks:
+            rec = _execute_one(task)
+            records.append(rec)
+            bar.set_postfix_str(f"{rec.notebook} {'ok' if rec.ok else 'FAILED'}")
+            bar.update()
+    bar.close()
+    (out_dir / "execution.json").write_text(
+        json.dumps({"quick": quick, "records": [asdict(r) for r in records]}, indent=2) + "\n"
+    )
+    return records
+
+
+def _stage(root: Path, executed: Path, stage: Path, quick: bool) -> None:
+    import yaml
+
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    shutil.copy2(root / "_toc.yml", stage / "_toc.yml")
+    for item in ("book",):
+        shutil.copytree(root / item, stage / item)
+    (stage / "notebooks").mkdir()
+    for nb in sorted(executed.glob("*.ipynb")):
+        shutil.copy2(nb, stage / "notebooks" / nb.name)
+    if (executed / "figures").exists():
+        shutil.copytree(executed / "figures", stage / "figures")
+    if (executed / "execution.json").exists():
+        shutil.copy2(executed / "execution.json", stage / "execution.json")
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    config.setdefault("execute", {})["execute_notebooks"] = "off"
+    if quick:
+        html = config.setdefault("html", {})
+        html["announcement"] = QUICK_BANNER
+    (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def build_book(
+    root: Path | None = None,
+    executed: Path | None = None,
+    *,
+    quick: bool = True,
+    strict: bool = True,
+) -> tuple[int, Path, str]:
+    """Render the book from executed notebooks; returns (exit code, index.html, log).
+
+    The sources are staged into ``_build/stage`` with ``execute_notebooks: off`` and built
+    with ``jupyter-book build -W --keep-going`` (``-n`` too) into ``_build/html``.
+    """
+    root = repo_root() if root is None else Path(root)
+    executed = (root / "_build" / "executed") if executed is None else Path(executed)
+    stage = root / "_build" / "stage"
+    _stage(root, executed, stage, quick)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(stage), "--path-output",
+           str(root / "_build" / "book")]
+    if strict:
+        cmd += ["-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    log = proc.stdout + proc.stderr
+    html_dir = root / "_build" / "html"
+    built = root / "_build" / "book" / "_build" / "html"
+    if built.exists():
+        if html_dir.exists():
+            shutil.rmtree(html_dir)
+        shutil.copytree(built, html_dir)
+    return proc.returncode, html_dir / "index.html", log
+
+
+def main(argv=None) -> int:
+    """``python -m kernelnet.build [--quick] [--jobs N]``: execute every chapter, build the book."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m kernelnet.build", description=main.__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        default=os.environ.get("KERNELNET_QUICK", "0") == "1",
+                        help="run every chapter with QUICK=True (default from $KERNELNET_QUICK)")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks executed in parallel")
+    parser.add_argument("--skip-execute", action="store_true",
+                        help="reuse _build/executed from an earlier run")
+    args = parser.parse_args(argv)
+    root = repo_root()
+    if not args.skip_execute:
+        records = execute_all(root, quick=args.quick, jobs=args.jobs)
+        for r in records:
+            print(f"{'ok    ' if r.ok else 'FAILED'} {r.notebook:40s} {r.seconds:8.1f} s"
+                  + (f"  {r.error}" if r.error else ""))
+        if not all(r.ok for r in records):
+            print("notebook execution failed: the book is not built", file=sys.stderr)
+            return 1
+    code, index, log = build_book(root, quick=args.quick)
+    if code != 0:
+        print(log[-20000:], file=sys.stderr)
+        print(f"jupyter-book build failed (exit {code})", file=sys.stderr)
+        return code
+    print(f"The book is at {index}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
