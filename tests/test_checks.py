@@ -222,3 +222,18 @@ def test_adjoint_test_bad_input(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         adjoint_test(args.pop("jvp"), args.pop("vjp"), args.pop("n_in"), args.pop("n_out"), **args)
+
+
+def test_derivative_check_piecewise_linear_relu():
+    # ReLU is linear between kinks: E1 crosses kinks only at large h and is at the rounding
+    # floor at the smallest steps, which counts as a pass; a wrong slope does not.
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((6, 4))
+    x = rng.standard_normal(4)
+    good = derivative_check(lambda z: np.maximum(A @ z, 0), lambda z, v: (A @ z > 0) * (A @ v), x,
+                            random_state=0, n_steps=20)
+    assert good.passed, str(good)
+    assert good.err1[-1] <= good.floor[-1]
+    bad = derivative_check(lambda z: np.maximum(A @ z, 0), lambda z, v: (A @ v), x,
+                           random_state=0, n_steps=20)
+    assert not bad.passed, str(bad)
