@@ -275,3 +275,19 @@ def test_random_state_none_keeps_file_order_and_seed_shuffles_deterministically(
 def test_bad_random_state(bad):
     with pytest.raises(ValueError, match="random_state"):
         load("wine", random_state=bad)
+
+
+# --- the book's data page states the same shapes and checksums -------------------------------
+
+BOOK_PAGE = DATA.parents[1] / "book" / "data.md"
+
+
+@pytest.mark.skipif(not BOOK_PAGE.exists(), reason="book sources not present (installed package)")
+def test_book_data_page_agrees_with_module():
+    import re
+
+    text = BOOK_PAGE.read_text(encoding="utf-8")
+    sums = dict(re.findall(r"^\| `([\w.-]+)` \| `([0-9a-f]{64})` \|$", text, re.M))
+    assert sums == {f: h for f, h in datasets._SHA256.items() if f != "poster_table.csv"}
+    shapes = dict(re.findall(r"^\| `(\w+)` \| [^|]+ \| (\d+ x \d+) \|", text, re.M))
+    assert shapes == {n: f"{describe(n).n} x {describe(n).d}" for n in names()}
