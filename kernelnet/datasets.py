@@ -485,12 +485,23 @@ def _parse_wisconsin(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(arr[:, :-1]), arr[:, -1].astype(np.int64)
 
 
+def _file_key(filename: str) -> tuple | None:
+    """``(path, size, mtime_ns)`` of a vendored file, or None if it cannot be stat'ed."""
+    path = Path(_DATA_DIR) / filename
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path), st.st_size, st.st_mtime_ns)
+
+
 def _load_file_order(name: str) -> tuple[np.ndarray, np.ndarray]:
     info = _INFO[name]
-    raw, key = _read_verified(info.file)
-    with _lock:
-        hit = _cache.get(key)
+    key = _file_key(info.file)
+    with _lock:  # parsed already in this process, from a file that has not changed since
+        hit = _cache.get(key) if key is not None and key in _verified else None
     if hit is None:
+        raw, key = _read_verified(info.file)
         if info.file.endswith(".data"):
             hit = _parse_wisconsin(raw)
         else:
@@ -548,7 +559,8 @@ def load(name: str, *, random_state=None) -> tuple[np.ndarray, np.ndarray]:
         ``None`` keeps the file order (the order :func:`folds` indexes). Otherwise the rows of
         ``X`` and ``y`` are shuffled together by the permutation
         ``np.random.default_rng(random_state).permutation(n)``: the same integer gives the same
-        order on every call and machine. The values themselves are never changed.
+        order on every call and machine (a Generator is used, and so advanced, as given). The
+        values themselves are never changed.
 
     Returns
     -------
