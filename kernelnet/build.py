@@ -64,11 +64,49 @@ def discover_notebooks(root: Path | None = None) -> list[Path]:
     return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
+def _parameters_cell_names(path) -> dict:
+    """Names assigned at top level in the ``parameters`` cell, with their source text."""
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            tree = ast.parse(cell.source)
+            names = {}
+            for node in tree.body:
+                targets = node.targets if isinstance(node, ast.Assign) else (
+                    [node.target] if isinstance(node, ast.AnnAssign) else [])
+                for t in targets:
+                    if isinstance(t, ast.Name):
+                        names[t.id] = ast.get_source_segment(cell.source, node.value)
+            return names
+    return {}
+
+
 def notebook_parameters(path) -> dict:
-    """The parameters a notebook declares (``papermill.inspect_notebook``)."""
+    """The parameters a notebook declares: name -> {"default": source text, "help": str}.
+
+    ``papermill.inspect_notebook`` is asked first; it cannot parse a default such as
+    ``os.environ.get("KERNELNET_QUICK", "0") == "1"`` (it only logs a warning and drops the
+    name), so the top-level assignments of the ``parameters`` cell are added from its syntax
+    tree.
+    """
+    import logging
+
     import papermill
 
-    return papermill.inspect_notebook(str(path))
+    log = logging.getLogger("papermill")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        found = {k: dict(v) for k, v in papermill.inspect_notebook(str(path)).items()}
+    finally:
+        log.setLevel(level)
+    for name, src in _parameters_cell_names(path).items():
+        found.setdefault(name, {"name": name, "default": src, "help": ""})
+    return found
 
 
 def check_parameters(path, parameters: dict) -> None:
@@ -257,6 +295,10 @@ def _stage(root: Path, executed: Path, stage: Path, quick: bool) -> None:
         shutil.copytree(executed / "figures", stage / "figures")
     if (executed / "execution.json").exists():
         shutil.copy2(executed / "execution.json", stage / "execution.json")
+    from .bookpages import write_figures_page, write_status_page
+
+    write_figures_page(executed, stage / "book" / "figures.md")
+    write_status_page(executed, stage / "book" / "status.md")
     config = yaml.safe_load((root / "_config.yml").read_text())
     config.setdefault("execute", {})["execute_notebooks"] = "off"
     if quick:
