@@ -1,0 +1,423 @@
+r"""Hilbert-Schmidt independence criterion (HSIC): dense estimators and a fused Gaussian route.
+
+Notation (``/work/shared/DEFINITIONS.md``): :math:`H = I - \mathbf 1\mathbf 1^\top/n`; labels as
+one-hot :math:`Y` (n x c), :math:`L = YY^\top`, :math:`\Gamma = HLH`. The biased estimator of
+Gretton et al. (2005, Lemma 1 / Definition 2) is
+
+.. math::
+
+    \mathrm{HSIC}(K, L) = \frac{\operatorname{Tr}(KHLH)}{(n-1)^2}.
+
+Dense routes (:func:`center`, :func:`hsic`, :func:`normalized_hsic`) take kernel matrices. The fused
+route :func:`hsic_gaussian` never forms an n x n matrix: it streams Gaussian-kernel tiles
+(BLAS GEMM for the distances, a vectorised exponential) and reduces them against the centred label
+factor :math:`HY` in O(n (d + c)) extra memory.
+
+Which normalisation each chapter uses is stated in the chapter; :func:`normalized_hsic` offers both
+the double-centred CKA form and the authors' (Wu et al. 2022) form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ._validation import as_labels, as_matrix, check_choice, check_positive, one_hot
+from .kernels import _TILE, _gauss_tile, _half_sq_norms
+
+__all__ = [
+    "center",
+    "hsic",
+    "normalized_hsic",
+    "hsic_gaussian",
+    "hsic_gaussian_gamma",
+]
+
+_NCHUNKS = 16  # fixed work partition of the tile pairs: results do not depend on thread count
+_KAPPA_ROWS = 64  # rows used for the shift kappa (mean of a leading K block), see hsic_gaussian
+
+
+# ---------------------------------------------------------------------------------------------
+# Dense estimators
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_kernel(K, name):
+    K = as_matrix(K, name, min_rows=2)
+    if K.shape[0] != K.shape[1]:
+        raise ValueError(f"{name} must be a square (n, n) kernel matrix, got shape {K.shape}")
+    return K
+
+
+def _as_kernel_pair(K, L):
+    K = _as_kernel(K, "K")
+    L = _as_kernel(L, "L")
+    if K.shape != L.shape:
+        raise ValueError(f"K and L must have the same shape, got {K.shape} and {L.shape}")
+    return K, L
+
+
+def _center(K):
+    col = K.mean(axis=0)
+    row = K.mean(axis=1)
+    return K - row[:, None] - col[None, :] + col.mean()
+
+
+def center(K):
+    r"""Double-centred kernel matrix :math:`HKH`.
+
+    .. math::
+
+        (HKH)_{ij} = K_{ij} - \bar K_{i\cdot} - \bar K_{\cdot j} + \bar K_{\cdot\cdot},
+        \qquad H = I - \tfrac1n \mathbf 1 \mathbf 1^\top
+
+    (Gretton et al. 2005). Computed from row and column means in O(n^2), never as a product.
+
+    Parameters
+    ----------
+    K : array_like, shape (n, n), n >= 2
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+    """
+    return _center(_as_kernel(K, "K"))
+
+
+def hsic(K, L):
+    r"""Biased empirical HSIC.
+
+    .. math::
+
+        \mathrm{HSIC}(K, L) = \frac{\operatorname{Tr}(K H L H)}{(n-1)^2}
+        = \frac{\langle HKH, HLH\rangle_F}{(n-1)^2}\quad(K, L \text{ symmetric})
+
+    (Gretton et al. 2005, Definition 2; DEFINITIONS.md). For positive semi-definite ``K`` and ``L``
+    it is >= 0. Computed as :math:`\sum_{ij} (HKH)_{ij} (HLH)_{ji}`, which equals the trace for any
+    square ``K``, ``L``.
+
+    Parameters
+    ----------
+    K, L : array_like, shape (n, n), n >= 2
+        Kernel matrices on the same n samples (e.g. ``L = Y Y^T`` for one-hot labels ``Y``).
+
+    Returns
+    -------
+    float
+    """
+    K, L = _as_kernel_pair(K, L)
+    n = K.shape[0]
+    return float(np.sum(_center(K) * _center(L).T)) / (n - 1) ** 2
+
+
+def normalized_hsic(K, L, *, variant="cka"):
+    r"""Normalised HSIC, in one of two variants (DEFINITIONS.md).
+
+    ``variant="cka"`` (double-centred; Cortes et al. 2012, Kornblith et al. 2019):
+
+    .. math::
+
+        \frac{\langle HKH, HLH\rangle_F}{\lVert HKH\rVert_F\, \lVert HLH\rVert_F} \in [0, 1]
+        \quad (K, L \succeq 0).
+
+    ``variant="authors"`` (Wu et al. 2022, ``src/tools/hsic.py`` of the authors' code):
+
+    .. math::
+
+        \frac{\langle HK, HL\rangle_F}{\lVert HK\rVert_F\, \lVert HL\rVert_F},
+        \qquad (HK)_{ij} = K_{ij} - \bar K_{\cdot j}.
+
+    Note: :math:`\langle HK, HL\rangle_F = \operatorname{Tr}(KHL)
+    = \operatorname{Tr}(KHLH) + \tfrac1n \mathbf 1^\top K H L \mathbf 1`, so the two numerators
+    agree when :math:`HL\mathbf 1 = 0` (e.g. balanced one-hot labels) and differ slightly
+    otherwise. The authors' value lies in :math:`[-1, 1]` (Cauchy-Schwarz); both equal 1 for
+    ``K = L``.
+
+    Parameters
+    ----------
+    K, L : array_like, shape (n, n), n >= 2
+    variant : {"cka", "authors"}
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Bad shapes or values, unknown ``variant``, or a kernel that is constant after centring
+        (zero norm: the ratio is undefined).
+    """
+    K, L = _as_kernel_pair(K, L)
+    variant = check_choice(variant, "variant", ("cka", "authors"))
+    if variant == "cka":
+        A, B = _center(K), _center(L)
+    else:
+        A, B = K - K.mean(axis=0), L - L.mean(axis=0)
+    na, nb = np.linalg.norm(A), np.linalg.norm(B)
+    if not na > 0:
+        raise ValueError("K is constant after centring (zero norm): normalised HSIC is undefined")
+    if not nb > 0:
+        raise ValueError("L is constant after centring (zero norm): normalised HSIC is undefined")
+    return float(np.sum(A * B)) / (na * nb)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fused Gaussian route
+# ---------------------------------------------------------------------------------------------
+
+
+@njit(cache=True, parallel=True)
+def _hsic_gauss_nb(X, Z, s, kappa, want_rows, tile, nchunks):  # pragma: no cover
+    r"""Streamed sums over the Gaussian kernel K on X (centred rows) with weights <Z_i, Z_j>.
+
+    With K' = K - kappa, returns (num, sq, r) where
+    num = sum_ij <Z_i, Z_j> K'_ij, sq = sum_ij K'_ij^2 and r_i = sum_j K'_ij (if want_rows;
+    else sq = 0 and r has length 0). Only tiles (I, J >= I) are computed; an off-diagonal tile
+    counts twice. Tile pairs are dealt to ``nchunks`` chunks in a fixed round-robin order, each chunk
+    accumulates sequentially and the chunks are added in index order, so the result does not
+    depend on the number of threads.
+    """
+    n = X.shape[0]
+    c = Z.shape[1]
+    h = _half_sq_norms(X, s)
+    T = (n + tile - 1) // tile
+    npairs = T * (T + 1) // 2
+    pI = np.empty(npairs, np.int64)
+    pJ = np.empty(npairs, np.int64)
+    p = 0
+    for I in range(T):
+        for J in range(I, T):
+            pI[p] = I
+            pJ[p] = J
+            p += 1
+    num = np.zeros(nchunks)
+    sq = np.zeros(nchunks)
+    nr = n if want_rows else 0
+    R = np.zeros((nchunks, nr))
+    for k in prange(nchunks):
+        buf = np.empty(tile * tile)
+        wbuf = np.empty(tile * c)
+        colacc = np.empty(tile)
+        acc_num = 0.0
+        acc_sq = 0.0
+        for q in range(k, npairs, nchunks):
+            i0 = pI[q] * tile
+            i1 = min(i0 + tile, n)
+            j0 = pJ[q] * tile
+            j1 = min(j0 + tile, n)
+            bi = i1 - i0
+            bj = j1 - j0
+            diag = pI[q] == pJ[q]
+            G = _gauss_tile(X[i0:i1], X[j0:j1], h[i0:i1], h[j0:j1], s, buf, diag)
+            w = 1.0 if diag else 2.0
+            tsq = 0.0
+            if kappa != 0.0 or want_rows:
+                for j in range(bj):
+                    colacc[j] = 0.0
+                for i in range(bi):
+                    row = G[i]
+                    rs = 0.0
+                    rq = 0.0
+                    for j in range(bj):
+                        v = row[j] - kappa
+                        row[j] = v
+                        rs += v
+                        rq += v * v
+                        colacc[j] += v
+                    tsq += rq
+                    if want_rows:
+                        R[k, i0 + i] += rs
+                if want_rows and not diag:
+                    for j in range(bj):
+                        R[k, j0 + j] += colacc[j]
+            W = wbuf[: bi * c].reshape((bi, c))
+            np.dot(G, Z[j0:j1], W)  # BLAS: (bi x bj) @ (bj x c)
+            tn = 0.0
+            ZI = Z[i0:i1]
+            for i in range(bi):
+                for a in range(c):
+                    tn += ZI[i, a] * W[i, a]
+            acc_num += w * tn
+            acc_sq += w * tsq
+        num[k] = acc_num
+        sq[k] = acc_sq
+    r = np.zeros(nr)
+    tot_num = 0.0
+    tot_sq = 0.0
+    for k in range(nchunks):
+        tot_num += num[k]
+        tot_sq += sq[k]
+        for i in range(nr):
+            r[i] += R[k, i]
+    return tot_num, tot_sq, r
+
+
+def _label_factor(Y, n):
+    """Y (labels or matrix) -> float64 (n, c) matrix whose Gram matrix is the label kernel L."""
+    arr = np.asarray(Y)
+    if arr.ndim == 1:
+        codes, classes = as_labels(arr, "Y", n_samples=n, min_classes=2)
+        return one_hot(codes, classes.shape[0])
+    Ym = as_matrix(arr, "Y")
+    if Ym.shape[0] != n:
+        raise ValueError(f"Y has {Ym.shape[0]} rows but X has {n} samples")
+    return Ym
+
+
+def _prepare_X(X, sigma):
+    X = as_matrix(X, "X", min_rows=2)
+    sigma = check_positive(sigma, "sigma")
+    Xc = np.ascontiguousarray(X - X.mean(axis=0))
+    return Xc, 1.0 / sigma**2
+
+
+def _kappa(Xc, s):
+    """Mean of the leading (m x m) block of K, m = min(n, 64): a cheap deterministic shift."""
+    B = Xc[:_KAPPA_ROWS]
+    sq = np.einsum("ij,ij->i", B, B)
+    D = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (B @ B.T), 0.0)
+    return float(np.mean(np.exp(-0.5 * s * D)))
+
+
+def _run_fused(Xc, s, Z, want_rows):
+    from threadpoolctl import threadpool_limits
+
+    kappa = _kappa(Xc, s) if want_rows else 0.0
+    # Each numba thread calls BLAS on its own tile: one BLAS thread each (no oversubscription).
+    with threadpool_limits(limits=1, user_api="blas"):
+        num, sq, r = _hsic_gauss_nb(Xc, np.ascontiguousarray(Z), s, kappa, want_rows, _TILE, _NCHUNKS)
+    return num, sq, r, kappa
+
+
+def hsic_gaussian_gamma(X, Z, *, sigma):
+    r"""Fused :math:`\sum_{ij} \langle z_i, z_j\rangle K_{ij}` for a Gaussian ``K`` on ``X``.
+
+    The low-level primitive behind :func:`hsic_gaussian`, for callers that hold a label factor
+    already: with ``Z = H Y`` it returns :math:`\operatorname{Tr}(\Gamma K)` with
+    :math:`\Gamma = ZZ^\top = HYY^\top H` (no division by :math:`(n-1)^2`), e.g. the objective
+    :math:`\sum_{ij}\Gamma_{ij} K_{ij}` of the layer-wise network (DEFINITIONS.md). ``Z`` is used
+    as given (not centred here). No n x n matrix is formed.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d), n >= 2
+    Z : array_like, shape (n, c)
+    sigma : float, > 0
+
+    Returns
+    -------
+    float
+    """
+    Xc, s = _prepare_X(X, sigma)
+    Zm = as_matrix(Z, "Z", allow_1d=True)
+    if Zm.shape[0] != Xc.shape[0]:
+        raise ValueError(f"Z has {Zm.shape[0]} rows but X has {Xc.shape[0]} samples")
+    num, _, _, _ = _run_fused(Xc, s, Zm, False)
+    return float(num)
+
+
+def _hsic_gaussian_numpy(X, Y, *, sigma, normalized=False):
+    """Dense reference for :func:`hsic_gaussian` (forms K and L)."""
+    from .kernels import _gaussian_kernel_numpy
+
+    X = np.asarray(X, dtype=np.float64)
+    Ym = _label_factor(Y, X.shape[0])
+    K = _gaussian_kernel_numpy(X, sigma=sigma)
+    L = Ym @ Ym.T
+    if normalized is False:
+        return hsic(K, L)
+    variant = "cka" if normalized is True else normalized
+    return normalized_hsic(K, L, variant=variant)
+
+
+def hsic_gaussian(X, Y, *, sigma, normalized=False):
+    r"""HSIC between a Gaussian kernel on ``X`` and a linear kernel on labels ``Y``, fused.
+
+    With :math:`K_{ij} = \exp(-\lVert x_i - x_j\rVert^2 / (2\sigma^2))`, :math:`L = YY^\top`
+    (one-hot ``Y`` for class labels), :math:`Z = HY` and :math:`\Gamma = HLH = ZZ^\top`:
+
+    .. math::
+
+        \mathrm{HSIC} = \frac{\operatorname{Tr}(\Gamma K)}{(n-1)^2}
+        = \frac{1}{(n-1)^2} \sum_{ij} \langle z_i, z_j\rangle K_{ij},
+
+    the same value as ``hsic(gaussian_kernel(X, sigma=sigma), Y @ Y.T)``, computed without any
+    n x n matrix: K is streamed in 256 x 256 tiles (only tiles on or above the diagonal), each a BLAS
+    GEMM plus a vectorised exponential, reduced against ``Z`` in a fixed order (the result does
+    not depend on the number of threads). Extra memory O(n (d + c)) plus a few tiles per thread.
+
+    ``normalized`` selects a normalised form, computed in the same single pass:
+
+    * ``True`` or ``"cka"``: :math:`\operatorname{Tr}(\Gamma K) / (\lVert HKH\rVert_F
+      \lVert HLH\rVert_F)`, as ``normalized_hsic(K, L, variant="cka")``, using
+      :math:`\lVert HKH\rVert_F^2 = \sum_{ij} K_{ij}^2 - \tfrac2n \lVert r\rVert^2 + s^2/n^2`
+      (:math:`r = K\mathbf 1`, :math:`s = \mathbf 1^\top K \mathbf 1`) and
+      :math:`\lVert HLH\rVert_F = \lVert Z^\top Z\rVert_F`;
+    * ``"authors"``: :math:`\langle HK, HL\rangle_F / (\lVert HK\rVert_F \lVert HL\rVert_F)`, as
+      ``normalized_hsic(K, L, variant="authors")``, using :math:`\langle HK, HL\rangle_F =
+      \operatorname{Tr}(\Gamma K) + r^\top Z \bar y` (:math:`\bar y` the column means of ``Y``),
+      :math:`\lVert HK\rVert_F^2 = \sum K_{ij}^2 - \lVert r\rVert^2/n`,
+      :math:`\lVert HL\rVert_F^2 = \langle Z^\top Z, Y^\top Y\rangle_F`.
+
+    These sums cancel when K is nearly constant (large sigma), so they are accumulated for
+    :math:`K - \kappa` (:math:`\kappa` the mean of a leading 64 x 64 block of K), which leaves
+    every centred quantity unchanged and removes most of the cancellation.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d), n >= 2
+    Y : array_like, shape (n,) or (n, c)
+        Class labels (integers or strings; at least two classes) or a real matrix whose linear
+        kernel :math:`YY^\top` is L. A 2-D array is always read as a matrix.
+    sigma : float, > 0
+    normalized : {False, True, "cka", "authors"}
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Bad ``X``/``Y`` (shape, NaN/inf, lengths, fewer than two samples or classes),
+        ``sigma <= 0``, unknown ``normalized``, or a kernel that is constant after centring when a
+        normalised value is asked for.
+    """
+    if isinstance(normalized, (bool, np.bool_)):
+        normalized = bool(normalized)
+    elif not (isinstance(normalized, str) and normalized in ("cka", "authors")):
+        raise ValueError(
+            f"normalized must be one of False, True, 'cka', 'authors'; got {normalized!r}"
+        )
+    Xc, s = _prepare_X(X, sigma)
+    n = Xc.shape[0]
+    Ym = _label_factor(Y, n)
+    ybar = Ym.mean(axis=0)
+    Z = np.ascontiguousarray(Ym - ybar)
+    want = normalized is not False
+    num, sq, r, kappa = _run_fused(Xc, s, Z, want)
+    if not want:
+        return float(num) / (n - 1) ** 2
+    ZtZ = Z.T @ Z
+    rs = float(np.sum(r))
+    rr = float(r @ r)
+    # Sum of K^2 without the shift, for the zero-norm test: sum (K' + kappa)^2.
+    sq_raw = sq + 2.0 * kappa * rs + n * n * kappa * kappa
+    tiny = 64.0 * np.finfo(float).eps * max(sq_raw, 1e-300)
+    if normalized == "authors":
+        numer = num + float(r @ (Z @ ybar))
+        nk2 = sq - rr / n
+        nl2 = float(np.sum(ZtZ * (Ym.T @ Ym)))
+    else:
+        numer = num
+        nk2 = sq - 2.0 * rr / n + rs * rs / n**2
+        nl2 = float(np.sum(ZtZ * ZtZ))
+    if not nk2 > tiny:
+        raise ValueError(
+            "X gives a Gaussian kernel that is constant after centring (zero norm): "
+            "normalised HSIC is undefined"
+        )
+    if not nl2 > 0:
+        raise ValueError("Y is constant after centring (zero norm): normalised HSIC is undefined")
+    return float(numer / np.sqrt(nk2 * nl2))
