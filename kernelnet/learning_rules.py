@@ -1018,7 +1018,8 @@ def train_student_teacher(
         else:
             noise = np.zeros((1, 1, 1))
         buf = np.empty(T + 1)
-        kern(W, W_star, X, noise, code, bool(baseline), eta, sigma, buf)
+        with np.errstate(over="ignore", invalid="ignore"):
+            kern(W, W_star, X, noise, code, bool(baseline), eta, sigma, buf)
         err[t0 + 1:t0 + T + 1] = buf[1:]
         if not np.all(np.isfinite(buf[1:])):
             # diverged (learning rate too large): report inf from here on, never NaN
