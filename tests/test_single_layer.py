@@ -296,3 +296,72 @@ def test_inverse_crime_data_matches_seed():
 def test_bad_input_raises(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ---------------------------------------------------------------------------------------------
+# kernelnet.experiments.single_layer (chapter 4)
+# ---------------------------------------------------------------------------------------------
+from kernelnet.experiments import single_layer as ex  # noqa: E402
+
+
+def test_peaks_matches_formula_at_known_points():
+    # hand-evaluated: peaks(0, 0) = 3 e^{-1} - e^{-1}/3 = (8/3) e^{-1}
+    assert abs(ex.peaks(0.0, 0.0) - 8.0 / 3.0 * np.exp(-1.0)) < 1e-15
+    # peaks(1, 0): first term 0, second -10(1/5 - 1) e^{-1} = 8 e^{-1}, third -e^{-4}/3
+    assert abs(ex.peaks(1.0, 0.0) - (8.0 * np.exp(-1.0) - np.exp(-4.0) / 3.0)) < 1e-14
+    # MATLAB's documented maximum is about 8.1 near (-0.0093, 1.58)
+    g = np.linspace(-3, 3, 601)
+    X, Yg = np.meshgrid(g, g)
+    assert 8.0 < ex.peaks(X, Yg).max() < 8.2
+
+
+def test_rank_identity_capped_nonlinear_full():
+    df = ex.rank_vs_width([3, 20, 60], n=40, n_f=4, random_state=0)
+    ident = df[df.activation == "identity"].set_index("m")["rank_Z"]
+    # identity: K Y + b 1^T has rank <= n_f + 1 = 5
+    assert ident.loc[3] == 3 and ident.loc[20] == 5 and ident.loc[60] == 5
+    for act in ("tanh", "relu"):
+        r = df[df.activation == act].set_index("m")
+        assert (r["rank_Z"] == r["max_rank"]).all()
+
+
+def test_recovery_errors_invariant_to_symmetries():
+    rng = np.random.default_rng(0)
+    K, W = rng.standard_normal((6, 4)), rng.standard_normal((3, 6))
+    perm = rng.permutation(6)
+    shift = rng.standard_normal(6)
+    r = ex.recovery_errors(K[perm], 0.1, W[:, perm] + shift[None, :], K, 0.1, W)
+    assert r["K_rel_error"] < 1e-15 and r["W_rel_error_centred"] < 1e-14
+    assert r["W_rel_error_raw"] > 0.1  # the raw error does see the softmax shift
+    np.testing.assert_array_equal(perm[r["permutation"]], np.arange(6))
+    with pytest.raises(ValueError, match="shapes"):
+        ex.recovery_errors(K[:5], 0.1, W[:, :5], K, 0.1, W)
+
+
+def test_jacobian_checks_all_pass():
+    out = ex.jacobian_checks(m=4, n_f=3, n=5, random_state=1)
+    assert out["derivative_summary"]["passed"].all()
+    assert out["adjoint"]["passed"].all() and len(out["adjoint"]) == 6
+
+
+def test_inverse_crime_near_truth_recovers_with_enough_data():
+    # From a 10% perturbation of the truth, with n = 1600 examples for 401 unknowns, GN must
+    # recover K and the centred W to well under the starting 10%.
+    df = ex.recovery_vs_n([1600], n_f=20, n_c=5, m=16, max_iter=15, n_val=500, random_state=0)
+    assert df["K_rel_error"].iloc[0] < 0.03 and df["W_rel_error_centred"].iloc[0] < 0.03
+    with pytest.raises(ValueError, match="start"):
+        ex.inverse_crime(start="zero")
+
+
+def test_peaks_random_features_train_error_falls():
+    # m = 2n: generic tanh features span all n targets; reg = 1e-10 leaves a residual of
+    # order reg / sigma_min^2 of the Gram matrix, far below 1e-3; m = 5 cannot fit 60 points.
+    df = ex.peaks_random_features([5, 120], n_train=60, n_val=200, random_state=0)
+    assert df["train_rel_error"].iloc[1] < 1e-3 < 0.1 < df["train_rel_error"].iloc[0]
+
+
+def test_run_rejects_bad_parameters():
+    with pytest.raises(ValueError, match="quick"):
+        ex.run(quick="yes")
+    with pytest.raises(ValueError, match="seed"):
+        ex.run(seed=-1)
