@@ -1,0 +1,56 @@
+"""Generated pages: the figure index and the execution status, from executed notebooks."""
+
+import json
+
+import nbformat
+
+from kernelnet.bookpages import figure_table, write_figures_page, write_status_page
+
+
+def _executed(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(
+        'fig, ax = plt.subplots()\nsavefig(fig, "demo_curve", caption="Short title. More.")\nfig',
+        metadata={"mystnb": {"figure": {"name": "fig-demo", "caption": "A long caption."}}},
+    )
+    nb.cells = [nbformat.v4.new_markdown_cell("# Demo"), cell,
+                nbformat.v4.new_code_cell("x = 1")]
+    nb.metadata["papermill"] = {"parameters": {"QUICK": True}, "start_time": "2026-01-01T00:00:00",
+                                "duration": 12.5, "exception": None}
+    nbformat.write(nb, tmp_path / "07_demo.ipynb")
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "demo_curve.json").write_text(json.dumps({
+        "name": "demo_curve", "caption": "Short title. More.", "notebook": "07_demo",
+        "parameters": {"QUICK": True, "SEED": 3}, "seed": 3, "quick": True,
+        "git_commit": "0123456789abcdef", "git_dirty": False,
+        "versions": {"kernelnet": "0.1.0"}, "created": "2026-01-01T00:00:00+00:00"}))
+    return tmp_path
+
+
+def test_figure_table_links_label_name_chapter_and_sidecar(tmp_path):
+    rows = figure_table(_executed(tmp_path))
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["label"], row["name"], row["chapter"]) == ("fig-demo", "demo_curve", "07_demo")
+    assert row["provenance"]["seed"] == 3
+
+
+def test_figures_page_has_number_files_bibtex_and_provenance(tmp_path):
+    ex = _executed(tmp_path)
+    page = tmp_path / "figures.md"
+    assert write_figures_page(ex, page, repository_url="https://example.org/kernelnet") == 1
+    text = page.read_text()
+    assert "{numref}`fig-demo`" in text
+    for ext in ("png", "pdf", "svg"):
+        assert f"../figures/demo_curve.{ext}" in text
+    assert "@misc{kernelnet_demo_curve," in text and "title        = {{Short title}}" in text
+    assert "blob/0123456789abcdef/notebooks/07_demo.ipynb" in text  # pinned commit, never main
+    assert "SEED=3" in text
+
+
+def test_status_page_reads_papermill_metadata(tmp_path):
+    ex = _executed(tmp_path)
+    page = tmp_path / "status.md"
+    assert write_status_page(ex, page) == 1
+    text = page.read_text()
+    assert "| {doc}`../notebooks/07_demo` | yes | 2026-01-01T00:00:00 | 12.5 | QUICK=True |" in text
