@@ -52,6 +52,7 @@ import scipy.linalg
 from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.utils import TransformerTags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import ThreadpoolController
@@ -625,9 +626,11 @@ def hsic_optimal_sigma(X, y, *, max_samples=200, random_state=None) -> float:
 
     a local maximum found by BFGS in :math:`t = \log\sigma` (analytic derivative), started at the
     median pairwise distance (:func:`kernelnet.kernels.median_heuristic`), on a random subsample
-    of at most ``max_samples`` rows (the authors use 200). :math:`t` is kept within
-    :math:`\pm\log 10^4` of its start so that a data set without structure (where the sum grows
-    as :math:`\sigma \to 0`) still gives a finite bandwidth.
+    of at most ``max_samples`` rows (the authors use 200). :math:`\sigma` is kept within a factor
+    100 of its start (the authors set no bound): on data without label structure the sum grows
+    as :math:`\sigma \to 0` (the diagonal :math:`\operatorname{Tr}\Gamma` wins), and an
+    unbounded search returns a bandwidth at which random features are noise and rounding is
+    amplified by :math:`1/\sigma` per layer.
 
     Parameters
     ----------
@@ -677,7 +680,7 @@ def _opt_sigma(X, codes, c, max_samples, rng) -> float:
         df = float(np.sum(GE * (2.0 * a)))  # d/dt of sum G exp(-D2 e^{-2t}/2)
         return -f, np.array([-df])
 
-    span = math.log(1e4)
+    span = math.log(100.0)
     res = minimize(
         negf, np.array([t0]), jac=True, method="L-BFGS-B", bounds=[(t0 - span, t0 + span)]
     )
@@ -1279,6 +1282,10 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
             return R @ self.skpca_
         return R
 
+    def fit_transform(self, X, y):
+        """``fit(X, y)`` then ``transform(X)``."""
+        return self.fit(X, y).transform(X)
+
     def predict_proba(self, X):
         r"""Class probabilities.
 
@@ -1306,4 +1313,7 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
+        # it has ``transform`` (the representation it classifies), so it is also a transformer;
+        # outputs are always float64
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float64"])
         return tags
