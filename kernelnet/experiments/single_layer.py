@@ -348,6 +348,7 @@ def inverse_crime(*, n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40, b:
     Pt = np.exp(St - St.max(axis=0))
     Pt /= Pt.sum(axis=0)
     hist_rows, rec_rows = [], []
+    start_rec = recovery_errors(*prob.unpack(x0), d["K"], d["b"], d["W"])
     for h in runs:
         for k in range(h.loss.shape[0]):
             hist_rows.append({"method": h.method, "iteration": k, "loss": h.loss[k],
@@ -363,7 +364,8 @@ def inverse_crime(*, n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40, b:
                          "W_rel_error_centred": rec["W_rel_error_centred"],
                          "W_rel_error_raw": rec["W_rel_error_raw"],
                          "b_estimate": rec["b"][0], "b_abs_error": rec["b_abs_error"],
-                         "val_kl": kl})
+                         "val_kl": kl, "K_rel_error_start": start_rec["K_rel_error"],
+                         "W_rel_error_centred_start": start_rec["W_rel_error_centred"]})
     return InverseCrime(pd.DataFrame(hist_rows), pd.DataFrame(rec_rows), H,
                         dict(n=n, n_f=n_f, n_c=n_c, m=m, b=b, start=start))
 
