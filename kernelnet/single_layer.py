@@ -88,9 +88,14 @@ ACTIVATIONS = ("tanh", "relu", "identity")
 def activation_function(A: np.ndarray, activation: str):
     r"""Return :math:`\sigma(A)` and :math:`\sigma'(A)` elementwise.
 
-    ``tanh``: :math:`\sigma' = 1 - \tanh^2`; ``relu``: :math:`\max(A, 0)` with
-    :math:`\sigma'(0) = 0`; ``identity``: :math:`\sigma(A) = A` (the linear model of the slide
-    "Illustrating Nonlinear Models"). Source: seed 001, slide "Choosing Nonlinear Model".
+    .. math::
+
+       \tanh'(a) = 1 - \tanh^2(a), \qquad
+       \mathrm{relu}(a) = \max(a, 0),\; \mathrm{relu}'(a) = [a > 0], \qquad
+       \mathrm{id}'(a) = 1 .
+
+    ReLU's derivative at the kink is taken as 0. The identity is the linear model of the slide
+    "Illustrating Nonlinear Models". Source: seed 001, slide "Choosing Nonlinear Model".
     """
     check_choice(activation, "activation", ACTIVATIONS)
     if activation == "tanh":
@@ -104,9 +109,12 @@ def activation_function(A: np.ndarray, activation: str):
 
 def _check_bias(b, m: int) -> tuple[np.ndarray, str]:
     """Return the bias as an array broadcastable against (n, m) and its kind."""
-    arr = np.asarray(b, dtype=np.float64) if not isinstance(b, (str, bytes)) else None
-    if arr is None:
-        raise ValueError(f"b must be a number or a length-{m} vector, got {b!r}")
+    try:
+        if isinstance(b, (str, bytes)) or b is None:
+            raise TypeError("not numeric")
+        arr = np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"b must be a number or a length-{m} vector, got {b!r}") from None
     if arr.ndim == 0 or (arr.ndim == 1 and arr.shape[0] == 1 and m != 1):
         if not np.isfinite(arr).all():
             raise ValueError("b contains non-finite value(s) (NaN or inf)")
@@ -342,7 +350,12 @@ def cross_entropy(S, C):
 
 
 def pack(K, b, W) -> np.ndarray:
-    r"""Parameter vector :math:`x = [\mathrm{vec}(K); b; \mathrm{vec}(W)]` (column-major vec).
+    r"""Parameter vector :math:`x` (column-major vec).
+
+    .. math::
+
+       x = [\mathrm{vec}(K); b; \mathrm{vec}(W)] \in \mathbb{R}^{m n_f + n_b + n_c m},
+       \quad n_b \in \{1, m\}
 
     Source: seed 001, slide "Putting Things Together" (``x = [K(:); b; W(:)]``).
     """
