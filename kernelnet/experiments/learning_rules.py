@@ -209,16 +209,16 @@ def learning_curves(N=6, M=4, n_runs=None, sigma=1e-3, decades=2.0, quick=True, 
     out = {"steps": np.arange(T + 1), "N": N, "M": M, "sigma": sigma, "n_runs": n_runs, "K": K}
     for m in ("gd", "np", "wp"):
         eta = 1.0 / (2.0 * K[m])
-        curves = []
+        curves, theory = [], 0.0
         for _ in range(n_runs):
             c, e0 = _run_many(N, M, m, eta, sigma, T, 1, rng)
             curves.append(c[0] / e0)
+            # exact mean of the normalised curve of this run (its own e0 sets the noise floor's
+            # share, sigma^2 C / (4 K e0))
+            theory = theory + lr.student_teacher_learning_curve(N, M, m, eta, sigma, T, e0) / e0
         curves = np.array(curves)
-        theory = lr.student_teacher_learning_curve(N, M, m, eta, sigma, T, 1.0)
-        # theory for e0 = 1 and the noise floor scaled by 1/e0 ~ 1/M (normalised errors): the
-        # floor is ~sigma^2 C / (4 K) / e0, negligible at sigma = 1e-3.
         out[m] = {"mean": curves.mean(axis=0), "se": curves.std(axis=0) / np.sqrt(n_runs),
-                  "theory": theory, "eta": eta}
+                  "theory": theory / n_runs, "eta": eta}
     return out
 
 
@@ -269,12 +269,14 @@ def scaling(Ns=None, Ms=None, N_fixed=4, M_fixed=4, target=0.1, sigma=1e-3, n_ru
                 eta = lr.optimal_learning_rate(N, M, m)
                 K = 1.0 / (2.0 * eta)
                 T = int(np.ceil(1.5 * K * np.log(1.0 / target))) + 10
-                curves = []
+                curves, theory = [], 0.0
                 for _ in range(n_runs):
                     c, e0 = _run_many(N, M, m, eta, sigma, T, 1, rng)
                     curves.append(c[0] / e0)
+                    theory = theory + lr.student_teacher_learning_curve(
+                        N, M, m, eta, sigma, T, e0) / e0
                 mean = np.mean(curves, axis=0)
-                theory = lr.student_teacher_learning_curve(N, M, m, eta, sigma, T, 1.0)
+                theory = theory / n_runs
                 rows.append({"sweep": sweep, "N": N, "M": M, "method": m,
                              "t_measured": _crossing(mean, target),
                              "t_exact": _crossing(theory, target), "K": K})
@@ -546,7 +548,8 @@ def deep_linear(singular_values=(3.0, 2.0, 1.0, 0.5), n_in=8, n_out=6, n_hidden=
         n = int(np.ceil(t_max / (2 * eta_)))
         P, _, _ = lr.deep_linear_gd(S31, S11, W21, W32, eta_, n)
         a, sv = lr.mode_strengths(P, S31)
-        return 2 * eta_ * np.arange(n + 1), a, sv
+        # keep the r modes with non-zero singular value (the others are rounding-level)
+        return 2 * eta_ * np.arange(n + 1), a[:, :r], sv[:r]
 
     W21, W32 = lr.decoupled_init(S31, n_hidden, a0, random_state=rng)
     t, a_dec, sv = run(eta, W21, W32)
