@@ -570,3 +570,97 @@ def test_perceptron_seeds_and_bad_input():
         lr.perceptron(X, y, max_epochs=0)
     with pytest.raises(ValueError, match="margin"):
         lr.separable_data(10, 2, -0.1)
+
+
+# ------------------------------------------------------------------------------------------------
+# the chapter's experiments (small sizes)
+# ------------------------------------------------------------------------------------------------
+
+from kernelnet.experiments import learning_rules as ex  # noqa: E402
+
+
+def test_experiment_lagrangian_backprop():
+    r = ex.lagrangian_backprop(seed=1)
+    # same rounding argument as test_multipliers_are_backprop_deltas
+    assert r["delta_err"] <= 1e3 * EPS and r["solve_err"] <= 1e3 * EPS
+    assert r["grad_err"] <= 1e3 * EPS
+    assert r["check"].passed and not r["check_wrong"].passed
+
+
+def test_experiment_gradient_estimates():
+    r = ex.gradient_estimates(N=4, M=3, sigma=0.2, draws=[1, 10, 100], n_repeats=30, seed=2)
+    v = r["variance"]
+    # per-draw variance: 5 standard errors of the sample mean of ||g - G||^2
+    assert np.all(np.abs(v.var_measured - v.var_exact) <= 5 * v.var_se)
+    t = r["table"]
+    # mean square relative error over 30 repeats estimates v / (K ||G||^2); each repeat is a sum
+    # of >= M = 3 squared coordinates, so the relative sd of the mean is <= sqrt(2/(3*30)) ~ 0.15
+    # (more for heavy-tailed raw forms): accept a factor 2 either way.
+    ratio = (t.relerr_rms / t.relerr_pred) ** 2
+    assert np.all((ratio > 0.5) & (ratio < 2.0)), t
+    # averaging more draws aligns the estimate with the gradient
+    for (m, b), sub in t.groupby(["method", "baseline"]):
+        assert sub.sort_values("K").cos_mean.iloc[-1] > sub.sort_values("K").cos_mean.iloc[0]
+    with pytest.raises(ValueError, match="draws"):
+        ex.gradient_estimates(draws=[0, 3])
+
+
+def test_experiment_learning_curves_and_seeds():
+    a = ex.learning_curves(N=3, M=2, n_runs=60, decades=1.0, seed=3)
+    for m in ("gd", "np", "wp"):
+        t = len(a["steps"]) // 3
+        # Monte Carlo error bar of the run average: 5 standard errors
+        assert abs(a[m]["mean"][t] - a[m]["theory"][t]) <= 5 * a[m]["se"][t]
+    b = ex.learning_curves(N=3, M=2, n_runs=60, decades=1.0, seed=3)
+    np.testing.assert_array_equal(a["wp"]["mean"], b["wp"]["mean"])
+    c = ex.learning_curves(N=3, M=2, n_runs=60, decades=1.0, seed=4)
+    assert not np.array_equal(a["wp"]["mean"], c["wp"]["mean"])
+
+
+def test_experiment_scaling():
+    r = ex.scaling(Ns=(2, 4, 8), Ms=(1, 2, 4), N_fixed=3, M_fixed=2, target=0.1, n_runs=12,
+                   seed=0)
+    t = r["table"]
+    # The crossing time of the run-averaged curve errs by about (relative s.e. of the mean curve)
+    # / ln(1/target) of itself; with 12 runs and per-run relative spread <= ~0.6 that is <= 8%,
+    # so 35% is > 4 standard errors; the +3 steps cover the integer rounding at small times.
+    assert np.all(np.abs(t.t_measured - t.t_exact) <= 0.35 * t.t_exact + 3), t
+    s = r["slopes"].set_index(["sweep", "method"])
+    assert s.loc[("N", "wp")].measured > s.loc[("N", "np")].measured + 0.4
+    assert abs(s.loc[("M", "gd")].exact) < 1e-9
+    with pytest.raises(ValueError, match="target"):
+        ex.scaling(target=1.5)
+
+
+def test_experiment_activation_and_linear_neuron():
+    a = ex.activation_equivalence(seed=1)
+    assert a["identity_err"] <= 4 * EPS and a["net_err"] <= 1e2 * EPS
+    r = ex.linear_neuron(D=10, Ns=[4, 8, 10, 20], n_repeats=3, quick=True, seed=0)
+    t = r["table"].set_index("N")
+    assert list(t["rank"]) == [4, 8, 10, 10] and list(t["unique"]) == [False, False, True, True]
+    assert t.loc[4].train_mse < 1e-25 and t.loc[20].train_mse > 1e-6
+    assert t.loc[4].other_norm > t.loc[4].norm
+    assert t.loc[4].gd_dist < 1e-6
+    assert r["hessian_err"] < 1e-10  # central differences of an affine gradient: rounding only
+
+
+def test_experiment_hebbian_oja_sanger():
+    h = ex.hebbian_growth(D=4, lam_max_values=(2.0, 4.0), eta=1e-3, T=4000, n_runs=6, seed=0)
+    tb = h["table"]
+    # O(eta lam Tr C) discretisation bias plus 5 Monte Carlo standard errors lam sqrt(2/(T/2))/sqrt(R)
+    tol = tb.bias_bound + 5 * tb.lam_max * np.sqrt(2 / (tb["T"] / 2)) / np.sqrt(6)
+    assert np.all(np.abs(tb.rate_mean - tb.lam_max) <= tol), tb
+    p = ex.pca_rules(D=5, k=2, T=30000, seed=0)
+    # stationary rms angle from the linearisation; ~30 correlation times in the late half
+    assert 0.6 <= p["oja_rms_late"] / p["oja_rms_pred"] <= 1.5
+    assert np.all(p["sanger_late"] < 0.3)
+
+
+def test_experiment_deep_linear_and_perceptron():
+    d = ex.deep_linear(singular_values=(2.0, 1.0), n_in=4, n_out=3, n_hidden=4, eta=0.004,
+                       seed=0)
+    # forward Euler: the error halves with the step (first order), +-10%
+    assert 1.8 <= d["max_err"] / d["max_err_half"] <= 2.2
+    assert np.allclose(d["decoupled"][-1], d["s"], rtol=1e-3)
+    p = ex.perceptron_mistakes(margins=(0.1, 0.3), n=200, d=5, n_datasets=3, seed=0)
+    assert p.converged.all() and np.all(p.mistakes <= p.bound)
