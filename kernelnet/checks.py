@@ -131,8 +131,8 @@ def _fit_order(h: np.ndarray, err: np.ndarray, valid: np.ndarray) -> float:
 class DerivativeCheckResult:
     r"""Outcome of :func:`derivative_check`.
 
-    Attributes
-    ----------
+    Fields:
+
     h : ndarray
         Step sizes :math:`h_0, h_0 q, h_0 q^2, \dots`.
     err0, err1 : ndarray
@@ -194,8 +194,8 @@ class DerivativeCheckResult:
 class AdjointTestResult:
     r"""Outcome of :func:`adjoint_test`.
 
-    Attributes
-    ----------
+    Fields:
+
     uJv, vJtu : float
         :math:`u^\top (Jv)` and :math:`v^\top (J^\top u)`.
     abs_error : float
