@@ -588,16 +588,15 @@ def test_experiment_lagrangian_backprop():
 
 
 def test_experiment_gradient_estimates():
-    r = ex.gradient_estimates(N=4, M=3, sigma=0.2, draws=[1, 10, 100], n_repeats=30, seed=2)
+    r = ex.gradient_estimates(N=4, M=3, sigma=0.2, draws=[1, 10, 100], n_repeats=300, seed=2)
     v = r["variance"]
     # per-draw variance: 5 standard errors of the sample mean of ||g - G||^2
     assert np.all(np.abs(v.var_measured - v.var_exact) <= 5 * v.var_se)
     t = r["table"]
-    # mean square relative error over 30 repeats estimates v / (K ||G||^2); each repeat is a sum
-    # of >= M = 3 squared coordinates, so the relative sd of the mean is <= sqrt(2/(3*30)) ~ 0.15
-    # (more for heavy-tailed raw forms): accept a factor 2 either way.
-    ratio = (t.relerr_rms / t.relerr_pred) ** 2
-    assert np.all((ratio > 0.5) & (ratio < 2.0)), t
+    # the mean square relative error over the repeats estimates v / (K ||G||^2): 5 standard
+    # errors of that sample mean (300 repeats: the single-draw errors are sixth-degree
+    # polynomials of Gaussians, heavy-tailed, and 30 repeats under-estimate their spread)
+    assert np.all(np.abs(t.relerr_rms**2 - t.relerr_pred**2) <= 5 * t.relerr2_se), t
     # averaging more draws aligns the estimate with the gradient
     for (m, b), sub in t.groupby(["method", "baseline"]):
         assert sub.sort_values("K").cos_mean.iloc[-1] > sub.sort_values("K").cos_mean.iloc[0]
@@ -608,8 +607,10 @@ def test_experiment_gradient_estimates():
 def test_experiment_learning_curves_and_seeds():
     a = ex.learning_curves(N=3, M=2, n_runs=60, decades=1.0, seed=3)
     for m in ("gd", "np", "wp"):
-        t = len(a["steps"]) // 3
-        # Monte Carlo error bar of the run average: 5 standard errors
+        # Monte Carlo error bar of the run average, 5 standard errors, one decade into each
+        # rule's own decay (t = K ln 10): later, the error is a product of many random factors
+        # whose mean is carried by rare runs and the sample standard error is unreliable.
+        t = int(a["K"][m] * np.log(10))
         assert abs(a[m]["mean"][t] - a[m]["theory"][t]) <= 5 * a[m]["se"][t]
     b = ex.learning_curves(N=3, M=2, n_runs=60, decades=1.0, seed=3)
     np.testing.assert_array_equal(a["wp"]["mean"], b["wp"]["mean"])
@@ -621,10 +622,9 @@ def test_experiment_scaling():
     r = ex.scaling(Ns=(2, 4, 8), Ms=(1, 2, 4), N_fixed=3, M_fixed=2, target=0.1, n_runs=12,
                    seed=0)
     t = r["table"]
-    # The crossing time of the run-averaged curve errs by about (relative s.e. of the mean curve)
-    # / ln(1/target) of itself; with 12 runs and per-run relative spread <= ~0.6 that is <= 8%,
-    # so 35% is > 4 standard errors; the +3 steps cover the integer rounding at small times.
-    assert np.all(np.abs(t.t_measured - t.t_exact) <= 0.35 * t.t_exact + 3), t
+    # The crossing time of the run-averaged curve moves by (relative s.e. of the run average)
+    # / (-ln rho) steps (t_se); 5 of them, plus 2 steps for the integer rounding of a crossing.
+    assert np.all(np.abs(t.t_measured - t.t_exact) <= 5 * t.t_se + 2), t
     s = r["slopes"].set_index(["sweep", "method"])
     assert s.loc[("N", "wp")].measured > s.loc[("N", "np")].measured + 0.4
     assert abs(s.loc[("M", "gd")].exact) < 1e-9

@@ -117,8 +117,8 @@ def gradient_estimates(N=8, M=4, sigma=0.1, draws=None, n_repeats=20, quick=True
     -------
     dict
         ``draws`` (K values), ``table`` (DataFrame: method, baseline, K, cos_mean, cos_std,
-        relerr_rms (root mean square over repeats, the quantity predicted), relerr_std,
-        relerr_pred), ``variance`` (DataFrame: method, baseline,
+        relerr_rms (root mean square over repeats, the quantity predicted), relerr2_se (standard
+        error of the mean square), relerr_std, relerr_pred), ``variance`` (DataFrame: method, baseline,
         measured per-draw variance with its standard error, exact value, relative variance
         v / ||G||^2), and the sizes.
     """
@@ -162,6 +162,7 @@ def gradient_estimates(N=8, M=4, sigma=0.1, draws=None, n_repeats=20, quick=True
                 rows.append({"method": method, "baseline": baseline, "K": int(K),
                              "cos_mean": cos[:, j].mean(), "cos_std": cos[:, j].std(),
                              "relerr_rms": float(np.sqrt(np.mean(rel[:, j] ** 2))),
+                             "relerr2_se": float(np.std(rel[:, j] ** 2) / np.sqrt(n_repeats)),
                              "relerr_std": rel[:, j].std(),
                              "relerr_pred": np.sqrt(v / (K * G2))})
     return {"draws": draws, "table": pd.DataFrame(rows), "variance": pd.DataFrame(vrows),
@@ -243,7 +244,8 @@ def scaling(Ns=None, Ms=None, N_fixed=4, M_fixed=4, target=0.1, sigma=1e-3, n_ru
     Returns
     -------
     dict
-        ``table`` (DataFrame: sweep ("N" or "M"), N, M, method, t_measured, t_exact, K),
+        ``table`` (DataFrame: sweep ("N" or "M"), N, M, method, t_measured, t_exact, t_se (Monte
+        Carlo standard error of the measured time), K),
         ``slopes`` (DataFrame: sweep, method, measured, exact, asymptotic): least-squares
         log-log slopes over the sweep's largest three sizes.
     """
@@ -275,11 +277,18 @@ def scaling(Ns=None, Ms=None, N_fixed=4, M_fixed=4, target=0.1, sigma=1e-3, n_ru
                     curves.append(c[0] / e0)
                     theory = theory + lr.student_teacher_learning_curve(
                         N, M, m, eta, sigma, T, e0) / e0
-                mean = np.mean(curves, axis=0)
+                curves = np.array(curves)
+                mean = curves.mean(axis=0)
                 theory = theory / n_runs
+                t_ex = _crossing(theory, target)
+                # Monte Carlo error of the crossing time: the run average at t_ex has relative
+                # standard error d; the mean curve falls by a factor rho per step there, so the
+                # crossing moves by about d / (-ln rho) steps.
+                rho = 1.0 - 1.0 / K
+                d = float(curves[:, t_ex].std() / np.sqrt(n_runs) / mean[t_ex])
                 rows.append({"sweep": sweep, "N": N, "M": M, "method": m,
-                             "t_measured": _crossing(mean, target),
-                             "t_exact": _crossing(theory, target), "K": K})
+                             "t_measured": _crossing(mean, target), "t_exact": t_ex,
+                             "t_se": d / -np.log(rho), "K": K})
     table = pd.DataFrame(rows)
     asym = {("N", "gd"): 1.0, ("N", "np"): 1.0, ("N", "wp"): 2.0,
             ("M", "gd"): 0.0, ("M", "np"): 1.0, ("M", "wp"): 1.0}
