@@ -175,12 +175,12 @@ def test_perturbation_estimates_unbiased_with_exact_variance(method, baseline):
     v_exact = lr.perturbation_estimator_variance(W, Ws, x, sigma, method, baseline)
     # Variance: the sample mean of ||g - G||^2 has standard error std(sq)/sqrt(K); 5 of them.
     assert abs(sq.mean() - v_exact) <= 5 * sq.std() / np.sqrt(K)
-    # Bias: E||mean - G||^2 = v/K exactly; over the M N coordinates the ratio concentrates
-    # near 1 (chi^2-like), so 4 v/K is a generous bound.
-    err2 = np.sum((g.mean(axis=0) - G) ** 2)
-    assert err2 <= 4 * v_exact / K
-    # ...that a 50% bias would break, even for the raw forms' large variance (the test can fail)
-    assert np.sum((g.mean(axis=0) - 1.5 * G) ** 2) > 4 * v_exact / K
+    # Bias: each coordinate of the average lies within 5 standard errors of the gradient's
+    # (M N = 12 coordinates: a false alarm has probability ~1e-5 for near-Gaussian averages)
+    se = g.std(axis=0) / np.sqrt(K)
+    assert np.all(np.abs(g.mean(axis=0) - G) <= 5 * se)
+    # ...which a 50% bias would break, even for the raw forms' large variance (can fail)
+    assert np.any(np.abs(g.mean(axis=0) - 1.5 * G) > 5 * se)
 
 
 def test_raw_form_has_more_variance_and_np_less_than_wp():
