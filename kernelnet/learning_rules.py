@@ -160,7 +160,10 @@ def _check_hidden(U, c, w, w0, n_features=None):
     U = as_matrix(U, "U")
     c = as_vector(c, "c", size=U.shape[0])
     w = as_vector(w, "w", size=U.shape[0])
-    w0 = float(_as_array(w0, "w0"))
+    w0 = _as_array(w0, "w0")
+    if w0.size != 1:
+        raise ValueError(f"w0 must be a scalar (the output bias), got shape {w0.shape}")
+    w0 = float(w0.reshape(()))
     if n_features is not None and U.shape[1] != n_features:
         raise ValueError(f"U must have {n_features} columns (one per input feature), got {U.shape}")
     return U, c, w, w0
@@ -1473,7 +1476,7 @@ def saxe_mode_strength(t, s, a0, tau=1.0):
     s : float
         Singular value (> 0).
     a0 : float
-        Initial strength, in (0, s].
+        Initial strength (> 0; below ``s`` for the rising sigmoid).
     tau : float
         Time constant (> 0).
 

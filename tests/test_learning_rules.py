@@ -55,6 +55,12 @@ def test_equivalent_networks_identical_outputs():
     scale = abs(w0) + np.sum(np.abs(w))
     assert np.max(np.abs(y_sig - y_tanh)) <= 8 * (H + 1) * EPS * scale
     assert np.isclose(w02, w0 + w.sum() / 2) and np.allclose(w2, w / 2)
+    with pytest.raises(ValueError, match="w0 must be a scalar"):
+        lr.one_hidden_layer(X, U, c, w, np.ones(2))
+    with pytest.raises(ValueError, match="U must have 3 columns"):
+        lr.one_hidden_layer(X, U[:, :2], c, w, w0)
+    with pytest.raises(ValueError, match="activation"):
+        lr.one_hidden_layer(X, U, c, w, w0, "relu")
     # the naive "same weights, swap the activation" is not equivalent (the test can fail)
     assert np.max(np.abs(y_sig - lr.one_hidden_layer(X, U, c, w, w0, "tanh"))) > 1e-2
 
@@ -345,6 +351,15 @@ def test_linear_neuron_overdetermined_unique_and_hessian():
     np.testing.assert_allclose(H_fd, H, rtol=0, atol=1e-9 * np.abs(H).max())
     np.testing.assert_allclose(H, 2 * np.cov(X.T, bias=True) + 2 * np.outer(X.mean(0), X.mean(0)),
                                rtol=1e-12, atol=1e-14)
+
+
+def test_linear_neuron_gradient_taylor_check():
+    rng = np.random.default_rng(2)
+    X, y, w = rng.standard_normal((15, 4)), rng.standard_normal(15), rng.standard_normal(4)
+    res = derivative_check(lambda v: lr.linear_neuron_loss(v, X, y),
+                           lambda v, d: lr.linear_neuron_gradient(v, X, y) @ d, w, random_state=0)
+    # L is quadratic: E1 = h^2 d^T H d / 2 exactly, order 2
+    assert res.passed and abs(res.order1 - 2) < 0.1
 
 
 def test_linear_neuron_bad_input():

@@ -48,7 +48,8 @@ def lagrangian_backprop(sizes=(4, 8, 6, 3), n=16, activation="tanh", seed=0):
     Returns
     -------
     dict
-        ``delta_err`` (max over layers of max |f'(a) lambda - delta| / max |delta|),
+        ``delta_err`` (max over layers of
+        :math:`\max|f'(a)\odot\lambda - \delta| / \max|\delta|`),
         ``solve_err`` (dense solve vs backward pass, relative), ``grad_err`` (Lagrangian vs
         chain-rule parameter gradients, relative), ``check`` (the
         :class:`kernelnet.checks.DerivativeCheckResult` of the loss against the Lagrangian
@@ -360,8 +361,9 @@ def linear_neuron(D=20, Ns=None, noise=0.1, n_test=2000, n_repeats=None, quick=T
         ``table`` (DataFrame: N, rank, unique, train_mse, test_mse (mean over ``n_repeats``
         training sets, with its standard error test_mse_se), norm, gd_dist (relative
         distance of GD-from-zero to the min-norm solution), other_norm (norm of another
-        zero-error solution, N < D only)), ``hessian_err`` (max |H - (2/N) X^T X| / max |H|
-        with H by central differences, over the sizes), ``D``.
+        zero-error solution, N < D only)), ``hessian_err``
+        (:math:`\max|H_{\mathrm{fd}} - \frac2N X^\top X| / \max|\frac2N X^\top X|` with
+        :math:`H_{\mathrm{fd}}` by central differences, over the sizes), ``D``.
     """
     D = check_int(D, "D", minimum=2)
     if Ns is None:
