@@ -43,7 +43,7 @@ def _rng(seed):
 
 
 def lagrangian_backprop(sizes=(4, 8, 6, 3), n=16, activation="tanh", seed=0):
-    """Lagrange multipliers vs backprop deltas, and the Taylor check of the Lagrangian gradient.
+    r"""Lagrange multipliers vs backprop deltas, and the Taylor check of the Lagrangian gradient.
 
     Returns
     -------
