@@ -162,6 +162,11 @@ def test_network_bad_input():
         lr.mlp_forward(X, [], [])
     with pytest.raises(ValueError, match="theta"):
         lr.unflatten_params(np.ones(3), [(2, 2)])
+    lam, xs, _ = lr.lagrange_multipliers(X, Y, Ws, bs)
+    with pytest.raises(ValueError, match="states"):
+        lr.lagrangian(X, Y, Ws, bs, xs[1:3], lam)
+    with pytest.raises(ValueError, match="multipliers\\[0\\]"):
+        lr.lagrangian(X, Y, Ws, bs, xs[1:], [lam[0][:, :2]] + lam[1:])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -303,6 +308,12 @@ def test_student_teacher_bad_input():
         lr.optimal_learning_rate(0, 3, "gd")
     with pytest.raises(ValueError, match="backend"):
         lr.train_student_teacher(W, Ws, 10, 0.1, backend="cuda")
+    with pytest.raises(ValueError, match="method"):
+        lr.perturbation_estimator_variance(W, Ws, x, 0.1, method="gd")
+    with pytest.raises(ValueError, match="eta"):
+        lr.student_teacher_learning_curve(3, 2, "np", 0.0, 0.1, 10, 1.0)
+    with pytest.raises(ValueError, match="n_steps"):
+        lr.train_student_teacher(W, Ws, 0, 0.1)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -552,6 +563,10 @@ def test_deep_linear_bad_input():
         lr.saxe_mode_strength(1.0, 1.0, 0.0)
     with pytest.raises(ValueError, match="tau"):
         lr.saxe_mode_strength(1.0, 1.0, 0.1, tau=-1)
+    with pytest.raises(ValueError, match="t must be non-negative"):
+        lr.saxe_mode_strength([-1.0], 1.0, 0.1)
+    with pytest.raises(ValueError, match="products"):
+        lr.mode_strengths(np.ones((3, 5, 5)), S31)
 
 
 # ------------------------------------------------------------------------------------------------
