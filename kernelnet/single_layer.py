@@ -709,17 +709,25 @@ def _lbfgs(problem, x0, *, max_iter, memory):
     hist = dict(loss=[E], matvecs=[problem.matvecs], time=[0.0], grad_norm=[np.linalg.norm(g)],
                 x=x)
 
+    last = {}
+
+    def fg(z):
+        E, g = problem.loss_and_gradient(z)
+        last["x"], last["g"] = np.array(z), g
+        return E, g
+
     def cb(intermediate_result):
+        xk = np.asarray(intermediate_result.x)
         hist["loss"].append(float(intermediate_result.fun))
         hist["matvecs"].append(problem.matvecs)
         hist["time"].append(time.perf_counter() - t0)
-        hist["grad_norm"].append(float(np.linalg.norm(intermediate_result.jac))
-                                 if getattr(intermediate_result, "jac", None) is not None
-                                 else np.nan)
-        hist["x"] = np.array(intermediate_result.x)
+        # the accepted point is normally the last one evaluated; NaN if it is not
+        same = "x" in last and np.array_equal(last["x"], xk)
+        hist["grad_norm"].append(float(np.linalg.norm(last["g"])) if same else np.nan)
+        hist["x"] = np.array(xk)
 
     if max_iter > 0:
-        res = scipy.optimize.minimize(problem.loss_and_gradient, x, jac=True, method="L-BFGS-B",
+        res = scipy.optimize.minimize(fg, x, jac=True, method="L-BFGS-B",
                                       callback=cb,
                                       options=dict(maxiter=max_iter, maxcor=memory, ftol=0.0,
                                                    gtol=0.0, maxfun=50 * max_iter + 100))

@@ -223,6 +223,9 @@ def test_gauss_newton_beats_gradient_descent_on_inverse_crime():
     assert gn.loss[-1] < gd.loss[-1]
     np.testing.assert_allclose(P.loss(gn.x), gn.loss[-1], rtol=1e-12)
     np.testing.assert_allclose(P.loss(lb.x), lb.loss[-1], rtol=1e-12)
+    for h in (gn, gd, lb):
+        np.testing.assert_allclose(h.grad_norm[-1], np.linalg.norm(P.loss_and_gradient(h.x)[1]),
+                                   rtol=1e-12)
 
 
 def test_random_features_interpolate_with_m_equal_n():
