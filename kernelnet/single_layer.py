@@ -392,9 +392,10 @@ class SingleLayerProblem:
 
     Gradient (seed 001, "Putting Things Together", with ERRATA 001 for :math:`\nabla_W`):
 
+    With :math:`\nabla_S E` from :func:`cross_entropy`,
+
     .. math::
 
-       \nabla_S E \text{ from } :func:`cross_entropy`, \quad
        \nabla_Z E = W^\top \nabla_S E, \quad
        \nabla_K E = J_K^\top \nabla_Z E, \quad
        \nabla_b E = J_b^\top \nabla_Z E, \quad
