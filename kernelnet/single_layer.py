@@ -454,6 +454,7 @@ class SingleLayerProblem:
 
     def loss(self, x) -> float:
         """:math:`E(x)` (one mat-vec)."""
+        x = as_vector(x, "x", size=self.size)
         L, W = self._layer(x)
         E, _, _ = cross_entropy(W @ L.Z, self.C)
         return E + 0.5 * self.reg * float(x @ x)

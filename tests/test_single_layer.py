@@ -279,6 +279,8 @@ def test_inverse_crime_data_matches_seed():
         (lambda: SingleLayerProblem(np.ones((2, 4)), np.ones((3, 4)), 2, bias="matrix"), "bias"),
         (lambda: SingleLayerProblem(np.ones((2, 4)), np.ones((3, 4)), 2, reg=-1), "reg"),
         (lambda: SingleLayerProblem(np.ones((2, 4)), np.ones((3, 4)), 2).loss_and_gradient(np.ones(3)), "x"),
+        (lambda: SingleLayerProblem(np.ones((2, 4)), np.ones((3, 4)), 2).loss([1.0] * 3), "x"),
+        (lambda: SingleLayerProblem(np.ones((2, 4)), np.ones((3, 4)), 2).loss([np.nan] * 11), "x"),
         (lambda: gauss_newton(SingleLayerProblem(np.ones((2, 4)), np.ones((3, 4)), 2), np.ones(3)), "x0"),
         (lambda: gauss_newton(SingleLayerProblem(np.ones((2, 4)), np.ones((3, 4)), 2), np.ones(11),
                               cg_maxiter=0), "cg_maxiter"),
