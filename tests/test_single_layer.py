@@ -373,3 +373,33 @@ def test_run_rejects_bad_parameters():
         ex.run(quick="yes")
     with pytest.raises(ValueError, match="seed"):
         ex.run(seed=-1)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: ex.rank_vs_width([0]), "widths"),
+        (lambda: ex.rank_vs_width([3], n=0), "n"),
+        (lambda: ex.peaks_random_features([3], n_train=0), "n_train"),
+        (lambda: ex.peaks_data(0), "n"),
+        (lambda: ex.loss_landscape(grid=1), "grid"),
+        (lambda: ex.loss_landscape(radius=0.0), "radius"),
+        (lambda: ex.inverse_crime(max_iter=0), "max_iter"),
+        (lambda: ex.inverse_crime(perturbation=-0.1, start="perturbed"), "perturbation"),
+        (lambda: ex.recovery_vs_n([0]), "ns"),
+        (lambda: ex.adversarial_example(m=0), "m"),
+        (lambda: ex.adversarial_example(n_lambda=0), "n_lambda"),
+    ],
+)
+def test_experiments_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_adversarial_example_flips_the_prediction():
+    adv = ex.adversarial_example(m=16, max_iter=8, n_lambda=6, random_state=0)
+    assert adv.test_accuracy > 0.8
+    assert adv.prob_before.argmax() == adv.label
+    assert adv.prob_after.argmax() == adv.target != adv.label
+    assert np.all(adv.perturbed >= -1e-12) and np.all(adv.perturbed <= 1 + 1e-12)  # the box
+    np.testing.assert_allclose(adv.d_norm, np.linalg.norm(adv.perturbed - adv.image), rtol=1e-12)
