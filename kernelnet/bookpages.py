@@ -40,9 +40,13 @@ def glued_values(nb_path) -> dict:
     return out
 
 
-def figure_table(executed_dir) -> list[dict]:
-    """One record per figure: label, savefig name, chapter, caption and the sidecar."""
+def figure_table(executed_dir, figures_dir=None) -> list[dict]:
+    """One record per figure: label, savefig name, chapter, caption and the sidecar.
+
+    ``figures_dir`` holds the sidecars (default ``executed_dir/figures``).
+    """
     executed_dir = Path(executed_dir)
+    figures_dir = executed_dir / "figures" if figures_dir is None else Path(figures_dir)
     rows = []
     for nb_path in sorted(executed_dir.glob("[0-9][0-9]_*.ipynb")):
         for cell in _read(nb_path)["cells"]:
@@ -51,7 +55,7 @@ def figure_table(executed_dir) -> list[dict]:
                 continue
             src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             for name in _SAVEFIG_RE.findall(src):
-                sidecar = executed_dir / "figures" / f"{name}.json"
+                sidecar = figures_dir / f"{name}.json"
                 prov = json.loads(sidecar.read_text()) if sidecar.exists() else {}
                 rows.append({
                     "label": fig_meta["name"],
@@ -78,9 +82,10 @@ def _bibtex(row: dict, commit: str) -> str:
     )
 
 
-def write_figures_page(executed_dir, page: Path, *, repository_url: str | None = None) -> int:
+def write_figures_page(executed_dir, page: Path, *, figures_dir=None,
+                       repository_url: str | None = None) -> int:
     """Write the figure index; returns the number of figures listed."""
-    rows = figure_table(executed_dir)
+    rows = figure_table(executed_dir, figures_dir)
     lines = [
         "(figure-index)=",
         "# Figure index",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -289,16 +290,20 @@ def _stage(root: Path, executed: Path, stage: Path, quick: bool) -> None:
     for item in ("book",):
         shutil.copytree(root / item, stage / item)
     (stage / "notebooks").mkdir()
+    toc = (root / "_toc.yml").read_text()
     for nb in sorted(executed.glob("*.ipynb")):
-        shutil.copy2(nb, stage / "notebooks" / nb.name)
+        # only chapters the book lists (a notebook still being written is not rendered)
+        if re.search(rf"file:\s*notebooks/{re.escape(nb.stem)}\s*$", toc, re.M):
+            shutil.copy2(nb, stage / "notebooks" / nb.name)
     if (executed / "figures").exists():
         shutil.copytree(executed / "figures", stage / "figures")
     if (executed / "execution.json").exists():
         shutil.copy2(executed / "execution.json", stage / "execution.json")
     from .bookpages import write_figures_page, write_status_page
 
-    write_figures_page(executed, stage / "book" / "figures.md")
-    write_status_page(executed, stage / "book" / "status.md")
+    write_figures_page(stage / "notebooks", stage / "book" / "figures.md",
+                       figures_dir=stage / "figures")
+    write_status_page(stage / "notebooks", stage / "book" / "status.md")
     config = yaml.safe_load((root / "_config.yml").read_text())
     config.setdefault("execute", {})["execute_notebooks"] = "off"
     if quick:
