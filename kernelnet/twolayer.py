@@ -31,11 +31,13 @@ over-parameterized neural networks") uses *their* normalisation, stated in :func
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit, prange
+from threadpoolctl import threadpool_limits
 
 from kernelnet._validation import (
     as_matrix,
@@ -604,6 +606,20 @@ def weight_kernel(W):
     return 0.5 * _k0(W)
 
 
+@functools.lru_cache(maxsize=16)
+def _gauss_legendre(N):
+    """Gauss-Legendre nodes and weights on [-1, 1], cached and read-only.
+
+    ``leggauss`` solves an N x N eigenproblem; on a busy 2-core machine a multithreaded BLAS
+    call of that size can take seconds (PERFORMANCE.md), so it runs on one thread, once per N.
+    """
+    with threadpool_limits(1):
+        t, w = np.polynomial.legendre.leggauss(N)
+    t.setflags(write=False)
+    w.setflags(write=False)
+    return t, w
+
+
 def _theta_var(n):
     """Var(theta) for theta with density proportional to sin(theta)^n on [0, pi]."""
     if n % 2 == 0:
@@ -657,7 +673,7 @@ def expected_k_squared(d, *, method="closed"):
     method = check_choice(method, "method", ("closed", "quadrature"))
     if method == "closed":
         return 1.0 / 16.0 + _theta_var(d - 2) / (4.0 * math.pi**2)
-    t, w = np.polynomial.legendre.leggauss(400)
+    t, w = _gauss_legendre(400)
     theta = 0.5 * math.pi * (t + 1.0)
     # log-weights sin^(d-2) normalised by their own sum: no separate normalising constant.
     with np.errstate(divide="ignore"):
@@ -834,7 +850,7 @@ def harmonic_eigenvalues(d, max_degree, *, n_nodes=None):
     d = check_int(d, "d", minimum=2)
     U = check_int(max_degree, "max_degree", minimum=0)
     N = 4 * U + 200 if n_nodes is None else check_int(n_nodes, "n_nodes", minimum=10)
-    t, w = np.polynomial.legendre.leggauss(N)
+    t, w = _gauss_legendre(N)
     theta = 0.5 * math.pi * (t + 1.0)
     w = 0.5 * math.pi * w
     c = np.cos(theta)
