@@ -845,7 +845,11 @@ def network_nngp(X, Y=None):
     return _kernels.nngp_relu(X, Y) / X.shape[1]
 
 
-def network_ntk(X, Y=None):
+def _augment(X, d):
+    return np.hstack([X, np.full((X.shape[0], 1), math.sqrt(d))])
+
+
+def network_ntk(X, Y=None, *, bias=False):
     r"""NTK of this network (trained :math:`a` and :math:`W`, :math:`b = 0`), per neuron.
 
     For :math:`f = \sum_j a_j\sigma(w_j\cdot x)` with :math:`a_j = \pm1`,
@@ -863,24 +867,37 @@ def network_ntk(X, Y=None):
     :math:`a\sim N(0,1)`) the two parts are weighted :math:`1/d : 1` instead of :math:`1 : 1`.
     Tested against a Monte Carlo estimate of the finite-width tangent kernel. The overall factor
     :math:`m` is absorbed in the ridge.
+
+    With ``bias=True`` the network has a trained bias :math:`b_j \sim N(0, 1)` (the scale of
+    Algorithm 1's re-initialised bias), written as an extra input coordinate :math:`\sqrt d`
+    with weight :math:`\beta_j = b_j/\sqrt d \sim N(0, 1/d)`: the same formula on
+    :math:`\tilde x = (x, \sqrt d)`. Without a bias every function in the kernel's span is
+    positively homogeneous of degree 1 in :math:`x` (both parts are), which the Gaussian
+    :math:`\lVert x\rVert` fluctuations punish; the bias removes that handicap.
     """
     X = as_matrix(X, "X")
     d = X.shape[1]
+    if bias:
+        X = _augment(X, d)
+        if Y is not None:
+            Y = _augment(as_matrix(Y, "Y", n_cols=d), d)
     if Y is None:
         G = X @ X.T
         G = 0.5 * (G + G.T)
     else:
-        Y = as_matrix(Y, "Y", n_cols=d)
+        Y = as_matrix(Y, "Y", n_cols=X.shape[1])
         G = X @ Y.T
     return _kernels.nngp_relu(X, Y) / d + 0.5 * G * _kernels.relu_kernel(X, Y, order=0)
 
 
-_KERNELS = ("ntk", "nngp", "ntk_relu", "gaussian")
+_KERNELS = ("ntk", "ntk_bias", "nngp", "ntk_relu", "gaussian")
 
 
 def _kernel_matrix(kernel, X, Y=None, sigma=None):
     if kernel == "ntk":
         return network_ntk(X, Y)
+    if kernel == "ntk_bias":
+        return network_ntk(X, Y, bias=True)
     if kernel == "nngp":
         return network_nngp(X, Y)
     if kernel == "ntk_relu":
@@ -906,8 +923,9 @@ def kernel_regression(
     Parameters
     ----------
     X, y, X_test : training inputs (n, d), targets (n,), test inputs (n_test, d)
-    kernel : {"ntk", "nngp", "ntk_relu", "gaussian"}
+    kernel : {"ntk", "ntk_bias", "nngp", "ntk_relu", "gaussian"}
         ``"ntk"``/``"nngp"``: :func:`network_ntk` / :func:`network_nngp` (this network);
+        ``"ntk_bias"``: :func:`network_ntk` with ``bias=True``;
         ``"ntk_relu"``: :func:`kernelnet.kernels.ntk_relu`; ``"gaussian"`` needs ``sigma``.
     ridge : float, > 0
     solver : {"direct", "cg"}

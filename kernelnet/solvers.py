@@ -335,7 +335,7 @@ class SolveResult:
     info: dict = field(default_factory=dict)
 
 
-def largest_eigenvalue(A, *, n_iter=100, rtol=1e-6, preconditioner=None, ridge=0.0,
+def largest_eigenvalue(A, *, n_iter=50, rtol=1e-3, preconditioner=None, ridge=0.0,
                        random_state=0):
     r"""Power-iteration estimate of :math:`\lambda_{\max}` of :math:`P^{-1}(A + \mu I)` (or of A).
 
