@@ -351,3 +351,61 @@ def test_bad_input_raises(small):
     with pytest.raises(ValueError, match="W, X: dense D"):
         big = tl.sample_sphere(2000, 100, random_state=0)
         tl.extended_feature_matrix(np.ones((300, 100)), np.ones(300), big)
+
+
+def test_numba_d_matvec_does_not_depend_on_thread_count():
+    import numba
+
+    X = tl.sample_sphere(300, 7, random_state=1)
+    W, v = tl.init_weights(45, 7, random_state=2)
+    r = np.random.default_rng(3).standard_normal(300)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a = tl.d_matvec(W, v, X, r, method="numba")
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        b = tl.d_matvec(W, v, X, r, method="numba")
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(a, b)  # each row is summed by one thread in index order
+
+
+# ---------------------------------------------------------------------------------------------
+# the chapter's experiments
+# ---------------------------------------------------------------------------------------------
+
+
+def test_talk_table_is_the_transcribed_data():
+    from kernelnet.experiments import diverse_weights as dw
+
+    t = dw.talk_table()
+    assert len(t) == 16 and set(t.n) == set(dw.TALK_WIDTHS)
+    row = t[(t.n == 200) & (t.method == "reg") & (t.split == "test")].iloc[0]
+    assert (row["mean"], row["std"]) == (0.58, 0.59)
+
+
+def test_same_seed_same_table_and_seed_matters():
+    from kernelnet.experiments import diverse_weights as dw
+
+    kw = dict(quick=True, widths=(20, 30), m=40, m_test=40, n_steps=20, repeats=2, d=5,
+              k_teacher=5)
+    a = dw.regulariser_table(seed=3, **kw)
+    b = dw.regulariser_table(seed=3, **kw)
+    c = dw.regulariser_table(seed=4, **kw)
+    assert a.equals(b)
+    assert not a.equals(c)
+    comp = dw.compare_with_talk(a)
+    assert set(comp.columns) >= {"talk_no_reg", "ours_reg", "agree"}
+
+
+def test_experiment_bad_parameters_raise():
+    from kernelnet.experiments import diverse_weights as dw
+
+    with pytest.raises(ValueError, match="quick must be True or False"):
+        dw.gram_convergence(quick="yes")
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        dw.kernel_spectrum(seed=-1)
+    with pytest.raises(ValueError, match="repeats must be >= 2"):
+        dw.regulariser_table(quick=True, repeats=1)
+    with pytest.raises(ValueError, match="m must be >= 2"):
+        dw.gradient_flow_widths(quick=True, m=1)
