@@ -49,8 +49,9 @@ import numbers
 
 import numpy as np
 import scipy.linalg
-from scipy.optimize import minimize
+from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils import TransformerTags
 from sklearn.utils.multiclass import check_classification_targets
@@ -66,8 +67,6 @@ from kernelnet._validation import (
     check_same_rows,
     one_hot,
 )
-from kernelnet.hsic import hsic as _hsic
-from kernelnet.hsic import normalized_hsic
 from kernelnet.kernels import gaussian_kernel
 
 __all__ = [
@@ -123,6 +122,7 @@ def _sq_dists(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     D += sq[:, None]
     D += sq[None, :]
     np.maximum(D, 0.0, out=D)
+    np.fill_diagonal(D, 0.0)  # exact zeros (rounding leaves ~1e-15, i.e. 3e-8 distances)
     return D
 
 
@@ -444,85 +444,172 @@ def orthonormalize(W) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-def _ism_core(P, A, q, sigma, tol, max_iter, E0=None):
-    """ISM iteration in the coordinates of P (n x r); returns E (r x q) and info.
+# Weight of the variance term that breaks the ties of the Taylor start. R^T Gamma R has rank
+# c - 1 (Gamma 1 = 0), so its other q - c + 1 leading eigenvectors are arbitrary null vectors
+# (whatever LAPACK returns, in the authors' code). Adding 1e-6 times R^T R (both scaled to unit
+# spectral norm) orders that null space by variance: the informative directions are unchanged
+# to O(1e-6), and the start no longer depends on the LAPACK build or on the route.
+_TIE_BREAK = 1.0e-6
+
+# Subspace test of the ISM loop, on 1 - cos^2(largest principal angle): 1e-12 is ~1e4 eps,
+# above the rounding noise of eigenvectors of a well-separated cluster (~eps / gap), so a
+# fixed point is recognised, and well below any real move of the iteration.
+_SUBSPACE_TOL = 1.0e-12
+
+
+def _taylor_start(P, A, q):
+    """Top-q eigenvectors of P^T Gamma P / ||.|| + 1e-6 P^T P / ||.|| (K = 1 Taylor start)."""
+    PA = P.T @ A
+    B0 = PA @ PA.T
+    C = P.T @ P
+    nb = np.linalg.norm(PA, 2) ** 2
+    nc = np.linalg.norm(C, 2)
+    B = (B0 / nb if nb > 0 else B0) + _TIE_BREAK * (C / nc if nc > 0 else C)
+    return _top_eigh(B, q)
+
+
+def _gauss_from(Z, sigma, out):
+    """exp(-||z_i - z_j||^2 / (2 sigma^2)) into ``out``: one GEMM and three in-place passes.
+
+    exp(<z_i, z_j>/s2 - h_i - h_j), h_i = |z_i|^2 / (2 s2), on centred Z; the exponent is
+    clipped at 0 (rounding can make it slightly positive). Same values as
+    ``kernels.gaussian_kernel`` to ~1e-14 (parity test).
+    """
+    Zc = Z - Z.mean(axis=0)
+    inv = 1.0 / (sigma * sigma)
+    h = 0.5 * inv * np.einsum("ij,ij->i", Zc, Zc)
+    np.matmul(Zc * inv, Zc.T, out=out)
+    out -= h[:, None]
+    out -= h[None, :]
+    np.minimum(out, 0.0, out=out)
+    np.fill_diagonal(out, 0.0)  # unit diagonal exactly
+    np.exp(out, out=out)
+    return out
+
+
+def _q_fast(P, G, E, sigma, buf, psi):
+    """B = P^T (Psi - Diag(Psi 1)) P and Tr(Gamma K) at W = E, in preallocated n x n buffers."""
+    K = _gauss_from(P @ E, sigma, buf)
+    np.multiply(G, K, out=psi)
+    d = psi.sum(axis=1)
+    MP = psi @ P
+    MP -= d[:, None] * P
+    return P.T @ MP, float(d.sum())
+
+
+def _q_numpy(R, G, W, sigma, buf, psi):
+    """Plain reference: dense kernel (scikit-learn's ``rbf_kernel``), explicit Diag, full Q."""
+    Psi = G * rbf_kernel(R @ W, gamma=0.5 / (sigma * sigma))
+    Q = R.T @ (Psi - np.diag(Psi.sum(axis=1))) @ R
+    return Q, float(Psi.sum())
+
+
+def _ism_core(P, A, q, sigma, tol, max_iter, E0=None, route="fast"):
+    """ISM iteration in the coordinates of P (n x r); returns E (r x q), K at E, info.
 
     Q(W) for W = V E equals V (P^T M P) V^T when R = P V^T with V^T V = I, so all work is on
-    the r x r matrix B = P^T M P (r = min(n, m)).
+    the r x r matrix B = P^T M P (r = min(n, m)). ``route="numpy"`` is the plain reference
+    (P = R, full Q, ``numpy.linalg.eigh``), the same iteration.
     """
     n, r = P.shape
     G = A @ A.T  # Gamma, n x n
     buf = np.empty((n, n))
     psi = np.empty((n, n))
-    if E0 is None:
-        # Taylor start (K = 1): B0 = P^T Gamma P (Gamma 1 = 0), as in ISM (Wu et al.)
-        PA = P.T @ A
-        lam, E = _top_eigh(PA @ PA.T, q)
+    qfun = _q_fast if route == "fast" else _q_numpy
+    if route == "fast":
+        eig = _top_eigh
     else:
-        E = E0
-        lam = None
-    history = []
+
+        def eig(B, k):
+            lam, V = np.linalg.eigh(0.5 * (B + B.T))
+            return lam[::-1][:k].copy(), _sign_fix(V[:, ::-1][:, :k])
+
+    if E0 is None:
+        lam, E = _taylor_start(P, A, q)
+        lam = None  # the start's eigenvalues are of another matrix: no convergence test on them
+    else:
+        E, lam = E0, None
+    trace = []
     best = None
-    converged = False
-    cycled = False
+    converged = cycled = False
     prev_E = None
     it = 0
     for it in range(1, max_iter + 1):
-        Z = P @ E
-        K = _gauss_inplace(_sq_dists(Z, out=buf), sigma)
-        np.multiply(G, K, out=psi)
-        d = psi.sum(axis=1)
-        H = float(d.sum())
-        history.append(H)
+        B, H = qfun(P, G, E, sigma, buf, psi)
+        trace.append(H)
         if best is None or H > best[0]:
             best = (H, E)
-        MP = psi @ P
-        MP -= d[:, None] * P
-        B = P.T @ MP
-        lam_new, E_new = _top_eigh(B, q)
+        lam_new, E_new = eig(B, q)
         if lam is not None:
             change = np.linalg.norm(lam_new - lam) / max(np.linalg.norm(lam), 1e-300)
             if change < tol:
                 converged = True
                 E, lam = E_new, lam_new
                 break
-        # period-2 cycle: the new subspace equals the one two steps back
+        # subspace distance 1 - cos^2 of the largest principal angle to the current iterate
+        step = 1.0 - np.linalg.svd(E.T @ E_new, compute_uv=False).min() ** 2
+        if step < _SUBSPACE_TOL:
+            # the subspace no longer moves: a fixed point (its eigenvalues cannot change)
+            converged = True
+            E, lam = E_new, lam_new
+            break
         if prev_E is not None:
-            s = np.linalg.svd(prev_E.T @ E_new, compute_uv=False)
-            if 1.0 - s.min() ** 2 < 1e-10:
+            back = 1.0 - np.linalg.svd(prev_E.T @ E_new, compute_uv=False).min() ** 2
+            if back < _SUBSPACE_TOL:
+                # period-2 cycle: back to the subspace of two steps before, away from this one
                 cycled = True
                 prev_E, E, lam = E, E_new, lam_new
                 break
         prev_E, E, lam = E, E_new, lam_new
-    # value at the returned E
-    K = _gauss_inplace(_sq_dists(P @ E, out=buf), sigma)
+    K = _gauss_from(P @ E, sigma, buf)
     H = float(np.sum(np.multiply(G, K, out=psi)))
     if not converged and best is not None and best[0] > H:
+        # no fixed point reached: keep the best iterate seen (ties: the later one)
         E = best[1]
-        K = _gauss_inplace(_sq_dists(P @ E, out=buf), sigma)
-        H = best[0]
+        K = _gauss_from(P @ E, sigma, buf)
+        H = float(np.sum(np.multiply(G, K, out=psi)))
     info = {
         "iterations": it,
         "converged": converged,
         "cycled": cycled,
         "objective": H,
-        "objective_trace": history,
+        "objective_trace": trace,
         "eigenvalues": lam,
     }
     return E, K, info
 
 
-def _reduce(R: np.ndarray):
-    """R = P V^T with V (m x n) orthonormal, when m > n (QR of R^T); else P = R, V = None.
+# Directions of R whose squared singular value is below RANK_TOL times the largest are dropped
+# from the ISM iteration (fast route only). Later layers' random features have fast-decaying
+# spectra (car, authors' fold 1: 209 of 400 singular values above 1e-8 s_max at layer 3, 72 at
+# layer 4), and the cost per iteration is n^2 r. A dropped direction has singular value below
+# 1e-6 s_max, so it changes Q = R^T M R by at most ~2e-6 ||M|| s_max^2 (first order), far below
+# the 1e-2 eigenvalue tolerance of the ISM stopping rule; the parity test bounds the effect.
+RANK_TOL = 1.0e-12
 
-    Q(W) = R^T M R = V (P^T M P) V^T, so the top-q eigenvectors of Q are V times those of the
-    n x n matrix P^T M P, and R W = P E for W = V E: the iteration never needs V.
+
+def _reduce(R: np.ndarray, rank_tol: float = RANK_TOL):
+    """R ~= P V^T with V (m x r) orthonormal and r <= min(n, m); also all singular values of R.
+
+    m > n: QR of R^T first (exact, R = T^T Q^T). Then the eigen-decomposition of the r0 x r0
+    Gram matrix P0^T P0 rotates to principal axes and drops directions with
+    lambda < rank_tol * lambda_max. Q(W) = V (P^T M P) V^T for W = V E, and R W = P E.
     """
     n, m = R.shape
-    if m <= n:
-        return R, None
-    V, T = np.linalg.qr(R.T)  # R^T = V T, V: m x n, T: n x n upper triangular
-    return np.ascontiguousarray(T.T), V
+    if m > n:
+        V0, T = np.linalg.qr(R.T)  # R^T = V0 T, V0: m x n
+        P0 = np.ascontiguousarray(T.T)
+    else:
+        V0, P0 = None, R
+    lam, U = np.linalg.eigh(P0.T @ P0)
+    lam, U = lam[::-1], U[:, ::-1]
+    sv = np.sqrt(np.maximum(lam, 0.0))
+    keep = int(np.count_nonzero(lam > rank_tol * max(lam[0], 1e-300)))
+    keep = max(keep, 1)
+    U = U[:, :keep]
+    P = P0 @ U
+    V = U if V0 is None else V0 @ U
+    return np.ascontiguousarray(P), V, sv
 
 
 def ism_fixed_point(R, y, *, q, sigma, tol=0.01, max_iter=200, W0=None):
@@ -565,17 +652,17 @@ def ism_fixed_point(R, y, *, q, sigma, tol=0.01, max_iter=200, W0=None):
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
     A = _centred_one_hot(codes, classes.shape[0])
-    P, V = _reduce(R)
-    if q > P.shape[1]:
-        raise ValueError(f"q must be <= min(n, m) = {P.shape[1]} for this R, got {q}")
+    if q > min(R.shape):
+        raise ValueError(f"q must be <= min(n, m) = {min(R.shape)} for this R, got {q}")
+    P, V, _ = _reduce(R, 0.0)
     E0 = None
     if W0 is not None:
         W0 = _as_stiefel(W0, R.shape[1], "W0")
         if W0.shape[1] != q:
             raise ValueError(f"W0 must have q = {q} columns, got {W0.shape[1]}")
-        E0 = W0 if V is None else orthonormalize(V.T @ W0)
+        E0 = orthonormalize(V.T @ W0)
     E, _, info = _ism_core(P, A, q, sigma, tol, max_iter, E0)
-    W = E if V is None else V @ E
+    W = V @ E
     return W, info
 
 
@@ -624,8 +711,9 @@ def hsic_optimal_sigma(X, y, *, max_samples=200, random_state=None) -> float:
        \sigma^\star = \arg\max_\sigma \sum_{ij} \Gamma_{ij}
        \exp\Big(-\frac{\lVert x_i - x_j\rVert^2}{2\sigma^2}\Big),
 
-    a local maximum found by BFGS in :math:`t = \log\sigma` (analytic derivative), started at the
-    median pairwise distance (:func:`kernelnet.kernels.median_heuristic`), on a random subsample
+    the local maximum reached by ascent in :math:`t = \log\sigma` (steps of 1/16 decade, then
+    Brent's method in the last bracket; the authors use BFGS), started at the median pairwise
+    distance (:func:`kernelnet.kernels.median_heuristic`), on a random subsample
     of at most ``max_samples`` rows (the authors use 200). :math:`\sigma` is kept within a factor
     100 of its start (the authors set no bound): on data without label structure the sum grows
     as :math:`\sigma \to 0` (the diagonal :math:`\operatorname{Tr}\Gamma` wins), and an
@@ -671,20 +759,36 @@ def _opt_sigma(X, codes, c, max_samples, rng) -> float:
     s0 = _median_distance(D2)
     t0 = math.log(s0)
 
-    def negf(t):
-        t = float(t[0])
-        a = D2 * (0.5 * math.exp(-2.0 * t))
-        E = np.exp(-a)
-        GE = G * E
-        f = float(GE.sum())
-        df = float(np.sum(GE * (2.0 * a)))  # d/dt of sum G exp(-D2 e^{-2t}/2)
-        return -f, np.array([-df])
+    def f(t):
+        return float(np.sum(G * np.exp(D2 * (-0.5 * math.exp(-2.0 * t)))))
 
+    # Local ascent from the median, in steps of 1/16 decade of sigma, then a bounded Brent
+    # refinement inside the last bracket. (A quasi-Newton step from the median can jump over
+    # a local maximum: on the authors' random set a line search from 2.2 lands on the bound,
+    # below the local maximum at ~0.22 that the ascent finds.)
     span = math.log(100.0)
-    res = minimize(
-        negf, np.array([t0]), jac=True, method="L-BFGS-B", bounds=[(t0 - span, t0 + span)]
-    )
-    t = float(res.x[0]) if np.all(np.isfinite(res.x)) else t0
+    step = math.log(10.0) / 16.0
+    lo_t, hi_t = t0 - span, t0 + span
+    f0 = f(t0)
+    best_t, best_f = t0, f0
+    for direction in (-1.0, 1.0):
+        t, ft = t0, f0
+        while True:
+            tn = t + direction * step
+            if tn < lo_t - 1e-12 or tn > hi_t + 1e-12:
+                break
+            fn = f(tn)
+            if fn <= ft:
+                break
+            t, ft = tn, fn
+        if ft > best_f:
+            best_t, best_f = t, ft
+        if best_t != t0:
+            break  # climbed downwards: no need to try upwards
+    a_t, b_t = max(best_t - step, lo_t), min(best_t + step, hi_t)
+    res = minimize_scalar(lambda t: -f(t), bounds=(a_t, b_t), method="bounded",
+                          options={"xatol": 1e-4})
+    t = float(res.x) if np.isfinite(res.x) and -res.fun >= best_f else best_t
     return float(math.exp(t))
 
 
@@ -839,23 +943,57 @@ def _silhouette(Z, codes, c) -> float:
     return float(s.mean())
 
 
-def _layer_metrics(K, A, Lmat, codes, c, Zout):
-    """Per-layer history numbers from the layer kernel K (n x n) and output Zout."""
+def _kernel_label_stats(K, A, Y):
+    """HSIC and both normalised variants of a kernel K against L = Y Y^T, from K in one pass.
+
+    The same formulas as ``kernelnet.hsic.hsic_gaussian`` (its docstring), applied to a formed
+    K: with r = K 1, s = 1^T K 1, A = H Y, p = column means of Y,
+    Tr(Gamma K) = sum_k a_k^T K a_k, <HK, HL>_F = Tr(Gamma K) + r^T A p,
+    ||HK||^2 = sum K^2 - |r|^2 / n, ||HKH||^2 = sum K^2 - 2 |r|^2 / n + s^2 / n^2,
+    ||HLH|| = ||A^T A||_F, ||HL||^2 = <A^T A, Y^T Y>_F. A test checks them against
+    ``kernelnet.hsic.hsic`` and ``normalized_hsic`` (which centre n x n copies: ~10x slower).
+    """
+    n = K.shape[0]
+    KA = K @ A
+    tr = float(np.sum(KA * A))
+    r = K.sum(axis=1)
+    ssum = float(r.sum())
+    k2 = float(np.einsum("ij,ij->", K, K))
+    r2 = float(r @ r)
+    p = Y.mean(axis=0)
+    AtA = A.T @ A
+    nhl = math.sqrt(max(float(np.sum(AtA * (Y.T @ Y))), 0.0))
+    nhlh = float(np.linalg.norm(AtA))
+    nhk = math.sqrt(max(k2 - r2 / n, 0.0))
+    nhkh = math.sqrt(max(k2 - 2.0 * r2 / n + ssum * ssum / (n * n), 0.0))
+    num_auth = tr + float(r @ (A @ p))
+    return {
+        "objective": tr,
+        "hsic": tr / (n - 1) ** 2,
+        "nhsic_authors": num_auth / (nhk * nhl) if nhk * nhl > 0 else math.nan,
+        "nhsic_cka": tr / (nhkh * nhlh) if nhkh * nhlh > 0 else math.nan,
+    }
+
+
+def _layer_metrics(K, A, codes, c, Zout=None):
+    """Per-layer history numbers from the layer kernel K (n x n) and the output Zout.
+
+    ``Zout=None``: the output is the feature map of K itself (ISM's random features
+    approximate it), whose distances are sqrt(2 - 2 K_ij).
+    """
     n = K.shape[0]
     Y = one_hot(codes, c)
-    out = {
-        "objective": float(np.sum((A.T @ K) * A.T)),  # Tr(Gamma K) = sum_k a_k^T K a_k
-        "hsic": _hsic(K, Lmat),
-        "nhsic_authors": normalized_hsic(K, Lmat, variant="authors"),
-        "nhsic_cka": normalized_hsic(K, Lmat, variant="cka"),
-    }
+    out = _kernel_label_stats(K, A, Y)
     s, nk = _class_sums(K, Y)
     within = float(np.trace(K) - np.sum(s / nk))
     between = float(np.sum(s / nk) - K.sum() / n)
     out["scatter_ratio"] = within / between if between > 0 else math.inf
     same = codes[:, None] == codes[None, :]
     out["kernel_distance"] = float(np.sqrt(np.sum((K - same) ** 2))) / n
-    D = np.sqrt(_sq_dists(np.ascontiguousarray(Zout)))
+    if Zout is None:
+        D = np.sqrt(np.maximum(2.0 - 2.0 * K, 0.0))
+    else:
+        D = np.sqrt(_sq_dists(np.ascontiguousarray(Zout)))
     between_d = float(D[~same].sum())
     out["distance_ratio"] = float(D[same].sum()) / between_d if between_d > 0 else math.inf
     return out
@@ -956,7 +1094,8 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         / (n-1)^2`, :math:`L = YY^\top`), ``nhsic_authors`` and ``nhsic_cka`` (the two
         normalised variants of DEFINITIONS.md; ``nhsic`` = ``nhsic_authors``), ``scatter_ratio``
         (eq. 6 from :math:`K_l`), ``distance_ratio`` (the authors' :math:`T`, on the layer output:
-        ISM the random features, W_s the embedding), ``kernel_distance``
+        for ISM in the exact feature space of :math:`K_l`, distances
+        :math:`\sqrt{2 - 2 K_{ij}}`, which the random features approximate; W_s the embedding), ``kernel_distance``
         (:math:`\lVert K_l - K^*\rVert_F / n`, eq. 7), ``silhouette`` (of :math:`R W_l` for ISM,
         of the output for W_s), ``train_accuracy`` (the network's classifier applied as if this
         layer were the last), ``time`` (seconds for the layer, metrics included), ``converged``,
@@ -966,6 +1105,10 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
     stop_reason_ : str
     fit_time_ : float
     """
+
+    # "fast" (QR-reduced, fused kernel, subset eigh) or "numpy" (the plain reference route of
+    # benchmarks/bench_layerwise.py and the parity test); not a parameter
+    _route = "fast"
 
     def __init__(
         self,
@@ -1076,8 +1219,6 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         c = self.classes_.shape[0]
         n = X.shape[0]
         A = _centred_one_hot(codes, c)
-        Y = one_hot(codes, c)
-        Lmat = Y @ Y.T
         R = X
         self.layers_, self.history_ = [], []
         prev_sil = None
@@ -1085,21 +1226,31 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         for ell in range(1, self.max_layers + 1):
             tl = time.perf_counter()
             sigma = self._layer_sigma(R, codes, c, rng)
-            P, V = _reduce(R)
-            r = P.shape[1]
-            if isinstance(self.width, str):
-                q = _width_from_sv(_singular_values(P), c, float(self.variance_kept), r)
+            if self._route == "fast":
+                P, V, sv = _reduce(R)
             else:
-                q = min(int(self.width), r)
+                P, V, sv = R, None, _singular_values(R)
+            if isinstance(self.width, str):
+                q = _width_from_sv(sv, c, float(self.variance_kept), min(R.shape))
+            else:
+                q = min(int(self.width), min(R.shape))
+            q = min(q, P.shape[1])
             E, K, info = _ism_core(
-                P, A, q, sigma, float(self.ism_tol), int(self.ism_max_iter)
+                P, A, q, sigma, float(self.ism_tol), int(self.ism_max_iter), route=self._route
             )
-            W = E if V is None else V @ E
-            Z = P @ E  # = R W
+            if V is None:
+                W = _sign_fix(E)
+                Z = P @ W
+            else:
+                # sign-fix in the original coordinates so both routes give the same W
+                W = V @ E
+                sgn = np.sign(np.sum(_sign_fix(W) * W, axis=0))
+                W *= sgn
+                Z = R @ W
             Phi, (Om, b) = random_fourier_features(
                 Z, sigma=sigma, n_features=self.n_features, random_state=rng
             )
-            met = _layer_metrics(K, A, Lmat, codes, c, Phi)
+            met = _layer_metrics(K, A, codes, c)
             sil = _silhouette(Z, codes, c)
             Vk, centres, scale = self._skpca(Phi, A, codes, c)
             acc = float(np.mean(self._nearest_centre(Phi @ Vk, centres) == codes))
@@ -1206,7 +1357,7 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
                 Z = Kin @ S
                 sb = max(_opt_sigma(Z, codes, c, self.sigma_max_samples, rng), 0.01)
                 K = gaussian_kernel(Z, sigma=sb)
-                h = normalized_hsic(K, Lmat, variant="authors")
+                h = _kernel_label_stats(K, A, Y)["nhsic_authors"]
                 if h > h_prev or fixed:
                     accepted = (sa, sb, S, Z, K, h)
                     break
@@ -1214,7 +1365,7 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
                 self.stop_reason_ = "sigma_list_exhausted"
                 break
             sa, sb, S, Z, K, h = accepted
-            met = _layer_metrics(K, A, Lmat, codes, c, Z)
+            met = _layer_metrics(K, A, codes, c, Z)
             knn = KNeighborsClassifier(n_neighbors=min(int(self.n_neighbors), n)).fit(Z, codes)
             acc = float(np.mean(knn.predict(Z) == codes))
             self.layers_.append({"ref": Zin, "sigma": sa, "S": S, "sigma_out": sb})
