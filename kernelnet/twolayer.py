@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit, prange
+from scipy.spatial.distance import cdist
 from threadpoolctl import threadpool_limits
 
 from kernelnet._validation import (
@@ -85,9 +86,8 @@ UNIT_NORM_ATOL = 1e-6
 MAX_DENSE_ENTRIES = 50_000_000
 
 # Below this sine of the angle two weight vectors are treated as parallel in the regulariser
-# gradient (see :func:`diversity_regulariser_grad`): the unit tangent (w_j - c w_i)/s is then
-# dominated by rounding (relative error ~ eps/s), so 1e-8 = sqrt(eps)/1.5 keeps it accurate to
-# ~1e-8 where it is used.
+# gradient (see :func:`diversity_regulariser_grad`): the unit tangent (w_j - c w_i)/s carries a
+# relative rounding error ~ eps/s, so 1e-8 keeps it accurate to ~2e-8 where it is used.
 _PARALLEL_SINE = 1e-8
 
 
@@ -755,9 +755,11 @@ def diversity_regulariser_grad(W):
     direction is undefined at exactly parallel or antiparallel pairs, where :math:`k_{ij}` has a
     cone-shaped kink (a non-smooth point). There (:math:`s_{ij} < 10^{-8}`) the pair contributes
     the zero vector, the minimum-norm element of the pair's Clarke subdifferential, which by
-    symmetry is a disc centred at 0. Near the kink the cosine loses about
-    :math:`\epsilon/s^2` relative accuracy in :math:`s`, which is why the cut-off sits at
-    :math:`\sqrt{\epsilon}`-ish :math:`10^{-8}` and not lower.
+    symmetry is a disc centred at 0. Near the kink, :math:`s` computed as :math:`\sqrt{1-c^2}`
+    from a rounded :math:`c` would carry a relative error :math:`\epsilon/s^2` (100% at
+    :math:`s = 10^{-8}`); the code takes :math:`1 \mp c = \lVert\hat w_i \mp \hat w_j\rVert^2/2`
+    from direct differences instead, so :math:`s` and the angle are accurate to a few
+    :math:`\epsilon` and the tangent to :math:`\epsilon/s` relative.
 
     Source: seed 003, "A regularization term" (R); derivative by hand, checked against finite
     differences in ``tests/test_twolayer.py``.
@@ -772,18 +774,25 @@ def diversity_regulariser_grad(W):
         raise ValueError("W has a zero row: the angle k(w_i, w_j) is undefined")
     n = W.shape[0]
     Wh = W / norms[:, None]
-    C = np.clip(Wh @ Wh.T, -1.0, 1.0)
-    s = np.sqrt(np.clip(1.0 - C * C, 0.0, None))
-    # k_ij from the same cosines (theta = atan2(s, c) equals arccos(c); the test checks this
-    # matrix against weight_kernel, i.e. kernels.relu_kernel, to 1e-12). Recomputing it here
-    # instead of calling relu_kernel saves a parallel numba launch per gradient step.
-    K = 0.5 - np.arctan2(s, C) / (2.0 * math.pi)
-    A = np.zeros_like(C)
+    # 1 - c and 1 + c from direct differences |w^_i -+ w^_j|^2 / 2 (relative accuracy ~eps even
+    # for nearly (anti)parallel pairs, where 1 - c^2 from c itself would cancel): then
+    # s = sqrt((1 - c)(1 + c)) and theta = 2 atan2(|w^_i - w^_j|, |w^_i + w^_j|) (Kahan's
+    # angle formula) are accurate to a few eps relative.
+    dm = cdist(Wh, Wh, "sqeuclidean")
+    dp = cdist(Wh, -Wh, "sqeuclidean")
+    omc = 0.5 * dm  # 1 - c
+    s = np.sqrt(omc * (0.5 * dp))
+    # k_ij from the same angles (the test checks this matrix against weight_kernel, i.e.
+    # kernels.relu_kernel, to 1e-12); computing it here saves a parallel numba launch per step.
+    K = 0.5 - (2.0 * np.arctan2(np.sqrt(dm), np.sqrt(dp))) / (2.0 * math.pi)
+    A = np.zeros_like(K)
     ok = s > _PARALLEL_SINE
     np.fill_diagonal(ok, False)
     A[ok] = K[ok] / s[ok]
-    # sum_{j != i} A_ij (w^_j - c_ij w^_i) = (A @ W^)_i - (sum_j A_ij c_ij) w^_i
-    T = A @ Wh - np.sum(A * C, axis=1)[:, None] * Wh
+    # sum_{j != i} A_ij (w^_j - c_ij w^_i)
+    #   = (A @ W^)_i - (sum_j A_ij) w^_i + (sum_j A_ij (1 - c_ij)) w^_i ;
+    # the first difference cancels to absolute error ~eps sum_j A_ij, i.e. relative ~eps/s per pair.
+    T = A @ Wh - (np.sum(A, axis=1) - np.sum(A * omc, axis=1))[:, None] * Wh
     return (4.0 / (n * (n - 1))) * T / (2.0 * math.pi * norms[:, None])
 
 

@@ -409,3 +409,18 @@ def test_experiment_bad_parameters_raise():
         dw.regulariser_table(quick=True, repeats=1)
     with pytest.raises(ValueError, match="m must be >= 2"):
         dw.gradient_flow_widths(quick=True, m=1)
+
+
+@pytest.mark.parametrize("delta", [1e-3, 1e-7])
+def test_regulariser_gradient_near_parallel_pair_exact(delta):
+    # two units at angle delta in the plane: R = k^2, k = 1/2 - delta/(2 pi), and rotating w_1
+    # towards w_2 lowers the angle, so dR/dw_1 = 2 k (1/(2 pi)) (0, 1) / |w_1| exactly.
+    W = np.array([[2.0, 0.0], [math.cos(delta), math.sin(delta)]])
+    k = 0.5 - delta / (2 * math.pi)
+    g = tl.diversity_regulariser_grad(W)
+    # 1e-9: the tangent is accurate to eps/sin(delta) ~ 2e-9 relative at delta = 1e-7; computing
+    # sqrt(1 - c^2) from the rounded cosine instead would be off by ~1e-2 there.
+    np.testing.assert_allclose(g[0], [0.0, k / (math.pi * 2.0)], rtol=1e-9, atol=1e-12)
+    # R goes through kernels.relu_kernel, whose arccos loses ~sqrt(eps) ~ 1.5e-8 in theta near
+    # theta = 0 (its docstring): relative error in k^2 up to ~2 * 1.5e-8 / (2 pi k) ~ 1e-8
+    assert tl.diversity_regulariser(W) == pytest.approx(k * k, rel=2e-8)
