@@ -106,7 +106,11 @@ __all__ = [
     "run_full_table",
     "load_committed",
     "reproduce_full_table",
+    "compare_tables",
+    "time_table",
     "results_dir",
+    "PaperTableChapter",
+    "run",
 ]
 
 #: The poster's eight data sets, in its row order.
@@ -127,7 +131,7 @@ QUICK_DATASETS = ("random", "wine", "divorce")
 #: Folds per data set in the quick table.
 QUICK_FOLDS = 2
 #: Epoch cap of the MLP baselines in the full table (the authors: 5000; see the chapter).
-FULL_MAX_EPOCHS = 60
+FULL_MAX_EPOCHS = 20
 #: Epoch cap of the MLP baselines in the quick table.
 QUICK_MAX_EPOCHS = 5
 #: The six data sets where ISM's test accuracy should be within 0.05 of the poster (issue 5).
@@ -966,3 +970,89 @@ def compare_tables(a: PosterTable, b: PosterTable) -> pd.DataFrame:
                          "fresh": float(np.nanmean(y)) if np.any(~np.isnan(y)) else math.nan,
                          "max_abs_fold_diff": float(np.max(d)) if d.size else math.nan})
     return pd.DataFrame(recs)
+
+
+# ---------------------------------------------------------------------------------------------
+# the chapter
+# ---------------------------------------------------------------------------------------------
+
+
+def time_table(table: PosterTable) -> pd.DataFrame:
+    """Seconds per fold, ours beside the poster's, with the MLPs' epochs and how many hit the cap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``dataset, method, ours_mean, ours_std, poster_mean, poster_std, epochs_mean,
+        capped`` (folds stopped by the epoch cap) and ``n_folds``. Times on different machines
+        are a reference, not a ratio.
+    """
+    f = table.folds.copy()
+    f["time"] = pd.to_numeric(f["time"], errors="coerce")
+    f["n_epochs"] = pd.to_numeric(f["n_epochs"], errors="coerce")
+    g = f.groupby(["dataset", "method"], sort=False)
+    out = pd.DataFrame({
+        "ours_mean": g["time"].mean(),
+        "ours_std": g["time"].std(ddof=0),
+        "epochs_mean": g["n_epochs"].mean(),
+        "capped": g["stop_reason"].apply(lambda s: int((s == "max_epochs").sum())),
+        "n_folds": g["time"].count(),
+    }).reset_index()
+    poster = _datasets.poster_table()
+    poster = poster[poster.column == "time"].rename(
+        columns={"mean": "poster_mean", "std": "poster_std"}).drop(columns="column")
+    out = out.merge(poster, on=["dataset", "method"], how="left")
+    cols = ["dataset", "method", "ours_mean", "ours_std", "poster_mean", "poster_std",
+            "epochs_mean", "capped", "n_folds"]
+    return _order(out[cols])
+
+
+@dataclass
+class PaperTableChapter:
+    """Everything chapter ``03_the_paper_table`` shows (see :func:`run`)."""
+
+    committed: PosterTable
+    comparison: pd.DataFrame
+    wide: pd.DataFrame
+    times: pd.DataFrame
+    targets: dict
+    live: PosterTable
+    live_vs_committed: pd.DataFrame
+    car_uci: PosterTable
+    full_rerun: pd.DataFrame | None = None
+
+
+def run(*, quick: bool = True, seed: int = 0, rerun_full: bool = False, n_jobs=None,
+        committed=None) -> PaperTableChapter:
+    """The chapter's data: the committed full table beside the poster, plus live runs.
+
+    * ``committed``: :func:`load_committed` (made by :func:`run_full_table`; not rerun here).
+    * ``live``: ``quick``: :func:`poster_table` with ``quick=True`` (2 folds x 3 small data sets,
+      four methods, MLPs capped at :data:`QUICK_MAX_EPOCHS` epochs); otherwise the kernel part of
+      the full table (ISM and W_s, 10 folds x 8 data sets). ``live_vs_committed`` compares its
+      ISM and W_s folds with the committed ones (identical when code and seed are unchanged).
+    * ``car_uci``: ISM and W_s on the genuine UCI car task (stratified folds; 2 or 10).
+    * ``full_rerun``: with ``rerun_full``, :func:`reproduce_full_table` (the whole table again,
+      about 40 minutes on 2 cores).
+    """
+    if not isinstance(quick, (bool, np.bool_)):
+        raise ValueError(f"quick must be True or False, got {quick!r}")
+    seed = check_int(seed, "seed", minimum=0)
+    ref = load_committed(committed)
+    comp = compare_with_poster(ref.summary)
+    if quick:
+        live = poster_table(quick=True, random_state=seed, n_jobs=n_jobs, progress=False)
+    else:
+        live = poster_table(methods=["ism", "ws"], random_state=seed, n_jobs=n_jobs,
+                            progress=False)
+    kernel_live = PosterTable(live.folds[live.folds.method.isin(_KERNEL_METHODS)], live.summary,
+                              live.layers, live.params)
+    lvc = compare_tables(ref, kernel_live)
+    car = poster_table(datasets=["car_uci"], methods=["ism", "ws"], folds="stratified",
+                       max_folds=2 if quick else 10, random_state=seed, n_jobs=n_jobs,
+                       progress=False)
+    full = reproduce_full_table(n_jobs=n_jobs or 2, committed=committed,
+                                progress=False) if rerun_full else None
+    return PaperTableChapter(committed=ref, comparison=comp, wide=side_by_side(comp),
+                             times=time_table(ref), targets=check_targets(ref), live=live,
+                             live_vs_committed=lvc, car_uci=car, full_rerun=full)

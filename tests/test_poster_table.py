@@ -1,0 +1,257 @@
+"""The poster table experiment (issue 5) and the CE/MSE baselines.
+
+Sizes are kept small (one or two folds of the smallest data sets, MLPs capped at a few epochs)
+so the module runs in well under a minute on the 2-core CI machine.
+"""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kernelnet import datasets
+from kernelnet.baselines import MLPBaseline
+from kernelnet.experiments import poster_table as pt
+
+SMALL = dict(datasets=["random", "divorce"], max_folds=1, max_epochs=2, progress=False)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return pt.poster_table(**SMALL)
+
+
+# --------------------------------------------------------------------------- shape and values
+
+
+def test_small_table_shape_and_columns(small):
+    f = small.folds
+    assert list(f.columns) == list(pt.FOLD_COLUMNS)
+    assert len(f) == 2 * 4 * 1
+    assert set(zip(f.dataset, f.method)) == {(d, m) for d in SMALL["datasets"] for m in pt.METHODS}
+    # the summary has the poster's layout: one row per (data set, method, column)
+    s = small.summary
+    assert list(s.columns[:5]) == ["dataset", "method", "column", "mean", "std"]
+    assert len(s) == 2 * 4 * len(pt.COLUMNS)
+    assert list(s.column.unique()) == list(pt.COLUMNS)
+
+
+def test_small_table_values_are_in_range(small):
+    f = small.folds
+    for col in ("train_acc", "test_acc"):
+        assert f[col].between(0, 1).all(), col
+    # normalised HSIC of PSD kernels lies in [0, 1]; tiny negative excursions would be rounding
+    assert f.H_star.between(-1e-12, 1 + 1e-12).all()
+    assert (f.CE >= 0).all() and (f.MSE >= 0).all() and (f["T"] >= 0).all()
+    assert (f.time > 0).all()
+    # the MLPs copy the ISM depth of the same fold; they have no bandwidth (poster: "-")
+    for ds in SMALL["datasets"]:
+        L = f[(f.dataset == ds) & (f.method == "ism")].L.iloc[0]
+        assert (f[(f.dataset == ds) & f.method.isin(["ce", "mse"])].L == L).all()
+    assert f[f.method.isin(["ce", "mse"])].sigma.isna().all()
+    assert (f[f.method == "ce"].n_epochs <= 2).all()
+    # a fold's sizes are the authors' split
+    tr, te = datasets.folds("divorce")[0]
+    row = f[(f.dataset == "divorce") & (f.method == "ism")].iloc[0]
+    assert (row.n_train, row.n_test) == (tr.size, te.size)
+
+
+def test_layers_table_matches_folds(small):
+    lay = small.layers
+    for _, r in small.folds[small.folds.method.isin(["ism", "ws"])].iterrows():
+        g = lay[(lay.dataset == r.dataset) & (lay.method == r.method) & (lay.fold == r.fold)]
+        assert len(g) == r.L
+        assert g.H.iloc[0] == pytest.approx(r.H_first, abs=0)
+        assert g.H.iloc[-1] == pytest.approx(r.H_last, abs=0)
+        steps = np.diff(g.H.to_numpy())
+        assert bool(r.H_rising) == bool(np.all(steps > pt.H_TIE))
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def _numbers(df):
+    """Everything but the machine-dependent time."""
+    return df.drop(columns=["time"]).reset_index(drop=True)
+
+
+def test_identical_for_n_jobs_1_and_2():
+    kw = dict(datasets=["divorce"], methods=["ism", "ws", "ce"], max_folds=2, max_epochs=1,
+              progress=False)
+    one = pt.poster_table(n_jobs=1, **kw)
+    two = pt.poster_table(n_jobs=2, backend="loky", **kw)
+    pd.testing.assert_frame_equal(_numbers(one.folds), _numbers(two.folds), check_exact=True)
+    pd.testing.assert_frame_equal(one.layers, two.layers, check_exact=True)
+
+
+def test_a_fold_does_not_depend_on_what_else_runs(small):
+    """The fold seed comes from (data set, fold), not from the position in the unit list."""
+    alone = pt.poster_table(datasets=["divorce"], methods=["ws"], max_folds=1, progress=False)
+    mine = small.folds[(small.folds.dataset == "divorce") & (small.folds.method == "ws")]
+    pd.testing.assert_frame_equal(_numbers(alone.folds), _numbers(mine), check_exact=True,
+                                  check_dtype=False)
+
+
+def test_seed_changes_results():
+    kw = dict(datasets=["random"], methods=["ws"], max_folds=1, progress=False)
+    a = pt.poster_table(random_state=0, **kw).folds
+    b = pt.poster_table(random_state=1, **kw).folds
+    assert a.seed.iloc[0] != b.seed.iloc[0]
+    assert not np.allclose(a[["H_star", "MSE", "CE", "T"]].to_numpy(float),
+                           b[["H_star", "MSE", "CE", "T"]].to_numpy(float), rtol=0, atol=1e-12)
+
+
+def test_cache_is_resumable_and_parameter_checked(tmp_path):
+    kw = dict(datasets=["random"], methods=["ism", "mse"], max_folds=1, progress=False,
+              cache_dir=tmp_path)
+    first = pt.poster_table(max_epochs=1, **kw)
+    files = sorted(p.name for p in tmp_path.glob("*.json"))
+    assert files == ["random__ism__fold01.json", "random__mse__fold01.json"]
+    again = pt.poster_table(max_epochs=1, **kw)
+    assert again.params["units_computed"] == 0
+    pd.testing.assert_frame_equal(first.folds, again.folds, check_exact=True, check_dtype=False)
+    # a different epoch cap invalidates the MLP's file only
+    third = pt.poster_table(max_epochs=2, **kw)
+    assert third.params["units_computed"] == 1
+    stored = json.loads((tmp_path / "random__mse__fold01.json").read_text())
+    assert stored["params"]["max_epochs"] == 2
+
+
+def test_stratified_folds():
+    res = pt.poster_table(datasets=["random"], methods=["ws"], folds="stratified", n_splits=3,
+                          max_folds=1, progress=False)
+    r = res.folds.iloc[0]
+    assert (r.n_train, r.n_test) == (40, 20)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(datasets=["wine", "mnist"]), r"datasets must be one of .*'wine'.*'divorce'.*mnist"),
+        (dict(datasets="iris"), r"datasets must be one of .*'spiral'"),
+        (dict(methods=["ism", "svm"]), r"methods must be one of 'ism', 'ws', 'ce', 'mse'; got 'svm'"),
+        (dict(methods=[]), r"methods must not be empty"),
+        (dict(folds="kfold"), r"folds must be one of 'authors', 'stratified'"),
+        (dict(datasets=["car_uci"]), r"no stored folds.*stratified"),
+        (dict(n_splits=5), r"n_splits must be 10 with folds='authors'"),
+        (dict(max_folds=11), r"max_folds must be <= 10"),
+        (dict(max_epochs=0), r"max_epochs must be >= 1"),
+        (dict(quick="yes"), r"quick must be True or False"),
+        (dict(datasets=["wine", "wine"]), r"duplicates"),
+    ],
+)
+def test_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        pt.poster_table(progress=False, **kwargs)
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def test_output_metrics_on_an_ideal_representation():
+    """Outputs equal to one-hot labels: H* = 1, MSE = 0, C = 0 (orthogonal classes), T = 0."""
+    y = np.repeat([0, 1, 2], [5, 7, 4])
+    Z = np.eye(3)[y]
+    m = pt.output_metrics(Z, y, kernel="linear")
+    assert m["H_star"] == pytest.approx(1.0, abs=1e-12)
+    assert m["MSE"] == 0 and m["MSE_authors"] == 0 and m["T"] == 0
+    assert m["C"] == pytest.approx(0.0, abs=1e-15)
+    assert 0 < m["CE"] < 1.1  # regularised logistic regression (C=1): small but not zero
+
+
+def test_output_metrics_hand_values():
+    # two classes on a line: class 0 at {0, 2}, class 1 at {10}
+    Z = np.array([[0.0], [2.0], [10.0]])
+    y = np.array([0, 0, 1])
+    m = pt.output_metrics(Z, y, kernel="gaussian", sigma=1.0)
+    # MSE = (1 + 1 + 0) / 3; authors' reading sums |d^2| per row: (1 + 1 + 0) / 3 in 1-D too
+    assert m["MSE"] == pytest.approx(2 / 3)
+    assert m["MSE_authors"] == pytest.approx(2 / 3)
+    # T: within (ordered) pairs 2 * 2 = 4; between 2 * (10 + 8) = 36
+    assert m["T"] == pytest.approx(4 / 36)
+    # C: within mean over 4 + 1 ordered pairs (diagonal included), between over 4 pairs
+    k = np.exp(-np.array([0, 4, 100, 64]) / 2)
+    within = (2 * k[0] + 2 * k[1] + 1) / 5
+    between = (2 * k[2] + 2 * k[3]) / 4
+    assert m["C"] == pytest.approx(between / within, rel=1e-12)
+    # the authors' MSE differs from the squared norm in more than one dimension
+    Z2 = np.array([[1.0, 1.0], [-1.0, -1.0], [5.0, 5.0]])
+    m2 = pt.output_metrics(Z2, y, kernel="linear")
+    assert m2["MSE"] == pytest.approx(4 / 3)  # ||(1, 1)||^2 = 2 per row of class 0
+    assert m2["MSE_authors"] == pytest.approx(2 * math.sqrt(2) / 3)  # ||(1, 1)|| per row
+
+
+def test_compare_with_poster_and_side_by_side(small):
+    comp = pt.compare_with_poster(small.summary)
+    assert len(comp) == len(small.summary)
+    poster = datasets.poster_table()
+    r = comp[(comp.dataset == "divorce") & (comp.method == "ism") & (comp.column == "test_acc")]
+    p = poster[(poster.dataset == "divorce") & (poster.method == "ism")
+               & (poster.column == "test_acc")]
+    assert r.poster_mean.iloc[0] == p["mean"].iloc[0]
+    assert r["diff"].iloc[0] == pytest.approx(r.ours_mean.iloc[0] - p["mean"].iloc[0])
+    wide = pt.side_by_side(comp)
+    assert list(wide.columns) == list(pt.COLUMNS)
+    assert wide.loc[("divorce", "ce", "poster"), "sigma"] == "-"
+    assert "±" in wide.loc[("divorce", "ism", "ours"), "test_acc"]
+
+
+def test_check_targets(small):
+    t = pt.check_targets(small)
+    assert list(t["accuracy"].dataset) == ["divorce"]  # random is not an accuracy target
+    assert t["n_ism_folds"] == 2
+    assert set(t["rising"].dataset) <= {"random", "divorce"}
+
+
+# --------------------------------------------------------------------------- baselines
+
+
+def _blobs(n=60, seed=0):
+    """Three well separated, ordered blobs with labels that are not 0..c-1."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat([1, 3, 5], n // 3)
+    X = 0.5 * rng.standard_normal((n, 4))
+    X[:, 0] += 3.0 * np.searchsorted([1, 3, 5], y)
+    return X, y
+
+
+def test_baseline_hidden_output_is_the_network():
+    X, y = _blobs()
+    ce = MLPBaseline("ce", n_layers=2, width=16, max_epochs=3, random_state=0).fit(X, y)
+    H = ce.hidden_output(X)
+    assert H.shape == (60, 16) and (H >= 0).all()
+    logits = H @ ce.model_.coefs_[-1] + ce.model_.intercepts_[-1]
+    assert np.array_equal(ce.classes_[np.argmax(logits, axis=1)], ce.predict(X))
+    assert ce.n_epochs_ == 3 and ce.stop_reason_ == "max_epochs" and len(ce.loss_curve_) == 3
+    mse = MLPBaseline("mse", n_layers=1, width=16, max_epochs=30, random_state=0).fit(X, y)
+    out = (mse.hidden_output(X) @ mse.model_.coefs_[-1] + mse.model_.intercepts_[-1]).ravel()
+    assert np.array_equal(np.rint(out).astype(int), mse.predict_codes(X))  # regression on 0..c-1
+    assert mse.score(X, y) > 0.8  # well separated blobs
+
+
+def test_baseline_stopping_rules():
+    X, y = _blobs()
+    floor = MLPBaseline("ce", n_layers=1, width=8, loss_floor=100.0, random_state=0).fit(X, y)
+    assert floor.stop_reason_ == "loss_floor" and floor.n_epochs_ == 1
+    # a loss that cannot go down any more (learning rate ~ 0): the slope rule fires at once
+    flat = MLPBaseline("ce", n_layers=1, width=8, learning_rate=1e-300, slope_min_epochs=2,
+                       slope_window=3, max_epochs=50, random_state=0).fit(X, y)
+    assert flat.stop_reason_ == "slope" and flat.n_epochs_ == 3
+
+
+def test_baseline_bad_input():
+    X, y = _blobs()
+    with pytest.raises(ValueError, match="loss must be one of 'ce', 'mse'"):
+        MLPBaseline("hinge").fit(X, y)
+    with pytest.raises(ValueError, match="n_layers must be >= 1"):
+        MLPBaseline("ce", n_layers=0).fit(X, y)
+    with pytest.raises(ValueError, match="not fitted"):
+        MLPBaseline("ce").predict(X)
+    fitted = MLPBaseline("ce", width=4, max_epochs=1, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="X must have 4 columns"):
+        fitted.predict(X[:, :3])
