@@ -90,8 +90,10 @@ def test_chapters_named_in_plain_text_are_linked_once_they_exist():
     assert named <= set(CHAPTERS), f"unknown chapter names: {named - set(CHAPTERS)}"
     for stem in sorted(named):
         if f"notebooks/{stem}" in toc:
-            warnings.warn(f"book/differences.md names {stem} in plain text but it is in the "
-                          f"book now: link it with {{doc}}`../notebooks/{stem}`", UserWarning)
+            warnings.warn(
+                f"book/differences.md names {stem} in plain text but it is in the book now; "
+                f"link it: sed -i -E 's/\\*[^*]+\\* \\(`({stem})`\\)/{{doc}}`..\\/notebooks\\/\\1`/g' "
+                "book/differences.md", UserWarning)
 
 
 #: One phrase per line of seeds/ERRATA.md (and per finding the issue lists) that the differences
