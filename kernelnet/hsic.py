@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._validation import as_labels, as_matrix, check_choice, check_positive, one_hot
-from .kernels import _TILE, _gauss_tile, _half_sq_norms
+from .kernels import _TILE, _gauss_tile, _half_sq_norms, _single_threaded_blas
 
 __all__ = [
     "center",
@@ -281,11 +281,9 @@ def _kappa(Xc, s):
 
 
 def _run_fused(Xc, s, Z, want_rows):
-    from threadpoolctl import threadpool_limits
-
     kappa = _kappa(Xc, s) if want_rows else 0.0
     # Each numba thread calls BLAS on its own tile: one BLAS thread each (no oversubscription).
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _single_threaded_blas():
         num, sq, r = _hsic_gauss_nb(Xc, np.ascontiguousarray(Z), s, kappa, want_rows, _TILE, _NCHUNKS)
     return num, sq, r, kappa
 

@@ -98,6 +98,27 @@ def _exp_nonpos(a):  # pragma: no cover
 
 _TILE = 256  # rows/cols of a tile: a 256 x 256 float64 tile (512 KiB) stays in a Zen 4 L2 cache
 
+_BLAS_CONTROLLER = None
+
+
+def _single_threaded_blas():
+    """Context manager: one BLAS thread while numba threads each call BLAS on their own tile.
+
+    numba's ``np.dot`` calls scipy's BLAS (``scipy.linalg.cython_blas``), which may be a different
+    library from numpy's. It is imported *before* the threadpoolctl controller is built: a
+    library loaded after the limit was set keeps its default thread count, and an
+    OpenBLAS with 2 threads called from 2 numba threads on a busy machine was measured 20-50x
+    slower (its workers spin against ours). The controller is built once (a library scan costs
+    ~3 ms; ``limit`` then costs ~30 us) and the previous limits are restored on exit.
+    """
+    global _BLAS_CONTROLLER
+    if _BLAS_CONTROLLER is None:
+        import scipy.linalg.cython_blas  # noqa: F401
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS_CONTROLLER = ThreadpoolController()
+    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+
 
 @njit(cache=True)
 def _half_sq_norms(X, s):  # pragma: no cover
@@ -234,7 +255,8 @@ def gaussian_kernel(X, Y=None, *, sigma):
     Xc = np.ascontiguousarray(X - mu)
     Yc = Xc if Y is None else np.ascontiguousarray(Y - mu)
     out = np.empty((Xc.shape[0], Yc.shape[0]))
-    _gaussian_kernel_nb(Xc, Yc, 1.0 / sigma**2, Y is None, out, _TILE, 16)
+    with _single_threaded_blas():
+        _gaussian_kernel_nb(Xc, Yc, 1.0 / sigma**2, Y is None, out, _TILE, 16)
     return out
 
 

@@ -1,0 +1,334 @@
+"""Benchmark: fused ``kernelnet.hsic.hsic_gaussian`` against the dense route, hyppo and the floor.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_hsic.py                       # n = 2k, 5k, 10k, 20k + 100k
+    .venv/bin/python benchmarks/bench_hsic.py --sizes 2000 5000 --big 0 --no-hyppo
+    .venv/bin/python benchmarks/bench_hsic.py --write-readme        # also update benchmarks/README.md
+
+Data: ``n`` points in ``d = 50`` dimensions, ``c = 4`` balanced-ish classes, class means shifted so
+that HSIC is well away from 0; ``sigma`` = median heuristic on the first 1,000 points.
+
+Routes (each in its own fresh process, see ``_util.py``; times are the best of ``--repeat`` warm
+calls, memory is the peak extra resident memory of the first full-size call after a small
+compile/warm-up call):
+
+* ``fused``: ``hsic_gaussian(X, y, sigma=sigma)`` (and ``normalized=True`` as ``fused_norm``);
+* ``dense``: ``sklearn.metrics.pairwise.rbf_kernel`` then ``np.sum(HY * (K @ HY)) / (n-1)^2``,
+  the best dense route (one n x n matrix);
+* ``hyppo``: ``hyppo.independence.Hsic(bias=True).statistic`` with the same Gaussian kernel on X
+  and a linear kernel on one-hot Y. Its statistic is the double-centred normalised HSIC (CKA: it
+  centres ``1 - K / max K``, which is ``-HKH / max K``, and returns the square root of that ratio
+  when ``bias=True``), so its square is compared with ``fused_norm``.
+  Skipped when hyppo is not importable (it is not a kernelnet dependency);
+* ``floor``: the machine's floor for this computation, measured in the same run: the distance
+  GEMMs ``X_I X_J^T`` of all tiles on or above the diagonal (1024-row tiles, BLAS on all cores)
+  plus ``n^2 / 2`` vectorised exponentials (``numpy.exp`` between two 512 KiB buffers, one Python
+  thread per core), timed separately and added.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _util  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+README = os.path.join(HERE, "README.md")
+START, END = "<!-- HSIC-BENCH:START -->", "<!-- HSIC-BENCH:END -->"
+
+
+# ------------------------------------------------------------------------------ data and routes
+
+
+def make_data(n, d, c, seed=0):
+    from kernelnet.kernels import median_heuristic
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, c, size=n)
+    y[:c] = np.arange(c)
+    X = rng.normal(size=(n, d)) + 1.0 * np.eye(c, d)[y]
+    sigma = median_heuristic(X[:1000])
+    return X, y, sigma
+
+
+def _onehot(y):
+    return (y[:, None] == np.unique(y)[None, :]).astype(float)
+
+
+def route_fused(X, y, sigma):
+    from kernelnet.hsic import hsic_gaussian
+
+    return lambda: hsic_gaussian(X, y, sigma=sigma)
+
+
+def route_fused_norm(X, y, sigma):
+    from kernelnet.hsic import hsic_gaussian
+
+    return lambda: hsic_gaussian(X, y, sigma=sigma, normalized=True)
+
+
+def route_dense(X, y, sigma):
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    n = X.shape[0]
+    Y = _onehot(y)
+
+    def run():
+        K = rbf_kernel(X, gamma=1.0 / (2.0 * sigma**2))
+        HY = Y - Y.mean(axis=0)
+        return float(np.sum(HY * (K @ HY))) / (n - 1) ** 2
+
+    return run
+
+
+def route_hyppo(X, y, sigma):
+    from hyppo.independence import Hsic
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    d = X.shape[1]
+    Y = _onehot(y)
+
+    def kern(Z, gamma):
+        # Gaussian on X, linear on one-hot labels (unit diagonal, as hyppo requires)
+        return rbf_kernel(Z, gamma=gamma) if Z.shape[1] == d else Z @ Z.T
+
+    test = Hsic(compute_kernel=kern, bias=True, gamma=1.0 / (2.0 * sigma**2))
+    # hyppo's biased statistic is the square root of CKA (dcorr.py: "only biased Dcov is
+    # square-rooted"): square it to compare with hsic_gaussian(..., normalized=True).
+    return lambda: float(test.statistic(X, Y)) ** 2
+
+
+def floor_parts(X, tile=1024, repeat=3):
+    """(t_gemm, t_exp): tiled distance GEMMs (I <= J) and n^2/2 numpy exps on all cores."""
+    n = X.shape[0]
+    T = -(-n // tile)
+    bufs = {}
+
+    def gemm():
+        for I in range(T):
+            XI = X[I * tile:(I + 1) * tile]
+            for J in range(I, T):
+                XJ = X[J * tile:(J + 1) * tile]
+                shape = (XI.shape[0], XJ.shape[0])
+                out = bufs.get(shape)
+                if out is None:
+                    out = bufs[shape] = np.empty(shape)
+                np.dot(XI, XJ.T, out=out)
+
+    t_gemm, _ = _util.best_time(gemm, repeat=repeat, warmup=1)
+
+    workers = os.cpu_count() or 1
+    size = 1 << 16  # 512 KiB in + 512 KiB out per thread: in cache, like a 256 x 256 tile
+    per = int(math.ceil(n * n / 2.0 / size / workers))
+    rng = np.random.default_rng(1)
+    ins = [-10.0 * rng.random(size) for _ in range(workers)]
+    outs = [np.empty(size) for _ in range(workers)]
+
+    def one(k):
+        a, b = ins[k], outs[k]
+        for _ in range(per):
+            np.exp(a, out=b)
+
+    def exps():
+        with ThreadPoolExecutor(workers) as ex:
+            list(ex.map(one, range(workers)))
+
+    t_exp, _ = _util.best_time(exps, repeat=repeat, warmup=1)
+    return t_gemm, t_exp
+
+
+ROUTES = {
+    "fused": route_fused,
+    "fused_norm": route_fused_norm,
+    "dense": route_dense,
+    "hyppo": route_hyppo,
+}
+
+
+# ------------------------------------------------------------------------------ child process
+
+
+def child(args):
+    X, y, sigma = make_data(args.n, args.d, args.c)
+    res = {"route": args.child, "n": args.n, "mode": args.mode, "sigma": sigma}
+    if args.child == "floor":
+        t_gemm, t_exp = floor_parts(X, repeat=args.repeat)
+        res.update(t_gemm=t_gemm, t_exp=t_exp, time=t_gemm + t_exp)
+    elif args.mode == "time":
+        fn = ROUTES[args.child](X, y, sigma)
+        t, v = _util.best_time(fn, repeat=args.repeat, warmup=1)
+        res.update(time=t, value=v)
+    else:  # mem: compile/warm on a small problem, then the first full-size call
+        m = min(args.n, 600)
+        ROUTES[args.child](X[:m], y[:m], sigma)()
+        fn = ROUTES[args.child](X, y, sigma)
+        t0 = time.perf_counter()
+        v, mib = _util.peak_extra_mib(fn)
+        res.update(mem_mib=mib, value=v, time_cold=time.perf_counter() - t0)
+    print(json.dumps(res))
+
+
+def run(route, n, mode, args):
+    argv = [os.path.abspath(__file__), "--child", route, "--n", str(n), "--mode", mode,
+            "--d", str(args.d), "--c", str(args.c), "--repeat", str(args.repeat)]
+    if route == "hyppo" or (route == "dense" and n >= 20000):
+        argv[-1] = "1"
+    r = _util.run_child(argv)
+    print(f"  {route:10s} n={n:6d} {mode:4s} " + " ".join(
+        f"{k}={v:.4g}" for k, v in r.items() if isinstance(v, float)), flush=True)
+    return r
+
+
+# ------------------------------------------------------------------------------ parent
+
+
+def fmt_t(t):
+    return "-" if t is None else (f"{t:.3f} s" if t < 10 else f"{t:.1f} s")
+
+
+def fmt_m(m):
+    return "-" if m is None else (f"{m:.1f} MiB" if m < 1024 else f"{m / 1024:.2f} GiB")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 5000, 10000, 20000])
+    ap.add_argument("--big", type=int, default=100_000, help="fused-only size (0: skip)")
+    ap.add_argument("--d", type=int, default=50)
+    ap.add_argument("--c", type=int, default=4)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-hyppo", action="store_true")
+    ap.add_argument("--hyppo-max", type=int, default=10_000)
+    ap.add_argument("--dense-max", type=int, default=20_000)
+    ap.add_argument("--json", default=None, help="write raw results here")
+    ap.add_argument("--write-readme", action="store_true")
+    # child mode
+    ap.add_argument("--child", default=None)
+    ap.add_argument("--n", type=int, default=None)
+    ap.add_argument("--mode", default="time")
+    args = ap.parse_args(argv)
+    if args.child:
+        return child(args)
+
+    try:
+        import hyppo  # noqa: F401
+        have_hyppo = not args.no_hyppo
+    except ImportError:
+        have_hyppo = False
+        print("hyppo not importable: its column is skipped (pip install hyppo to include it)")
+
+    info = _util.machine_info()
+    load_before = _util.load_average()
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print("machine:", json.dumps(info))
+    print("load before:", load_before)
+    rows = []
+    for n in args.sizes:
+        row = {"n": n}
+        # interleave: floor first and last around the routes, keep the faster (less disturbed)
+        fl = run("floor", n, "time", args)
+        row["fused"] = run("fused", n, "time", args)
+        row["fused_norm"] = run("fused_norm", n, "time", args)
+        row["fused_mem"] = run("fused", n, "mem", args)
+        if n <= args.dense_max:
+            row["dense"] = run("dense", n, "time", args)
+            row["dense_mem"] = run("dense", n, "mem", args)
+        if have_hyppo and n <= args.hyppo_max:
+            row["hyppo"] = run("hyppo", n, "mem", args)  # one call, timed and measured
+        fl2 = run("floor", n, "time", args)
+        row["floor"] = fl if fl["time"] <= fl2["time"] else fl2
+        row["load"] = _util.load_average()
+        rows.append(row)
+    if args.big:
+        n = args.big
+        row = {"n": n, "fused": run("fused", n, "time", args) if args.repeat else None}
+        row["fused_mem"] = run("fused", n, "mem", args)
+        row["load"] = _util.load_average()
+        rows.append(row)
+
+    table = render(rows, info, load_before, started, args)
+    print()
+    print(table)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"info": info, "rows": rows, "load_before": load_before}, fh, indent=1)
+    if args.write_readme:
+        write_readme(table)
+    return 0
+
+
+def render(rows, info, load_before, started, args):
+    lines = [
+        f"Run {started}; `{' '.join(['python benchmarks/bench_hsic.py'] + sys.argv[1:])}`.",
+        f"Machine: {info.get('cpu')}, {info.get('cpus')} CPUs, {info.get('mem_gib')} GiB; "
+        f"numpy {info.get('numpy')}, numba {info.get('numba')}, scipy {info.get('scipy')}, "
+        f"scikit-learn {info.get('sklearn')}, hyppo {info.get('hyppo')}; BLAS {info.get('blas')}.",
+        f"Load average (1/5/15 min) before the run: {load_before}; after each size: in the table.",
+        "",
+        f"d = {args.d}, c = {args.c}; times are the best of {args.repeat} warm calls (dense at "
+        "n >= 20,000 and hyppo: one call after a warm-up); memory = peak extra RSS of the first "
+        "full-size call in a fresh process.",
+        "",
+        "| n | fused | fused, normalized | dense (rbf_kernel + HY) | hyppo Hsic | floor (GEMM + exp) "
+        "| dense / fused | fused / floor | hyppo / fused_norm | mem fused | mem dense | mem hyppo "
+        "| rel. diff fused vs dense | rel. diff fused_norm vs hyppo | load |",
+        "|" + "---|" * 15,
+    ]
+    for r in rows:
+        f = r.get("fused")
+        fn = r.get("fused_norm")
+        de = r.get("dense")
+        hy = r.get("hyppo")
+        fl = r.get("floor")
+        tf = f["time"] if f else None
+        tfn = fn["time"] if fn else None
+        td = de["time"] if de else None
+        th = hy["time_cold"] if hy else None
+        tfl = fl["time"] if fl else None
+        cells = [
+            f"{r['n']:,}",
+            fmt_t(tf),
+            fmt_t(tfn),
+            fmt_t(td),
+            fmt_t(th),
+            "-" if fl is None else f"{tfl:.3f} s ({fl['t_gemm']:.3f} + {fl['t_exp']:.3f})",
+            "-" if not (tf and td) else f"{td / tf:.1f}x",
+            "-" if not (tf and tfl) else f"{tf / tfl:.2f}",
+            "-" if not (tfn and th) else f"{th / tfn:.0f}x",
+            fmt_m(r["fused_mem"]["mem_mib"]) if r.get("fused_mem") else "-",
+            fmt_m(r["dense_mem"]["mem_mib"]) if r.get("dense_mem") else "-",
+            fmt_m(hy["mem_mib"]) if hy else "-",
+            "-" if not (f and de) else f"{abs(f['value'] - de['value']) / abs(de['value']):.1e}",
+            "-" if not (fn and hy) else f"{abs(fn['value'] - hy['value']) / abs(hy['value']):.1e}",
+            r.get("load", "-"),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_readme(table):
+    block = f"{START}\n{table}\n{END}"
+    text = open(README).read() if os.path.exists(README) else "# Benchmarks\n"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n## HSIC (`bench_hsic.py`)\n\n" + block + "\n"
+    with open(README, "w") as fh:
+        fh.write(text)
+    print(f"updated {README}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
