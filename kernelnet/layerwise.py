@@ -444,28 +444,38 @@ def orthonormalize(W) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-# Weight of the variance term that breaks the ties of the Taylor start. R^T Gamma R has rank
-# c - 1 (Gamma 1 = 0), so its other q - c + 1 leading eigenvectors are arbitrary null vectors
-# (whatever LAPACK returns, in the authors' code). Adding 1e-6 times R^T R (both scaled to unit
-# spectral norm) orders that null space by variance: the informative directions are unchanged
-# to O(1e-6), and the start no longer depends on the LAPACK build or on the route.
-_TIE_BREAK = 1.0e-6
+def _taylor_start(P, A, q, axes=None):
+    """Start of the ISM iteration (K = 1, the Taylor approximation of ISM).
+
+    With K = 1, Q_0 = P^T Gamma P (Gamma 1 = 0) has rank c - 1: only its c - 1 eigenvectors with
+    nonzero eigenvalue are determined (the authors' code takes whatever LAPACK returns for the
+    others). Here they are completed by the leading principal axes of P (``axes``, columns
+    ordered by variance; default: the identity, P already in principal axes), Gram-Schmidt. The
+    start is thus deterministic and the same in every route.
+    """
+    r = P.shape[1]
+    U, s, _ = np.linalg.svd(P.T @ A, full_matrices=False)  # r x c, cheap
+    k = int(np.count_nonzero(s > 1e-10 * max(s[0], 1e-300)))
+    k = min(k, q)
+    basis = [U[:, :k]]
+    if q > k:
+        ax = np.eye(r)[:, : min(r, q + k)] if axes is None else axes[:, : min(r, q + k)]
+        basis.append(ax)
+    M = np.hstack(basis)
+    Qm, Rm = np.linalg.qr(M)
+    # drop columns that were (nearly) dependent on the informative ones
+    good = np.abs(np.diag(Rm)) > 1e-8
+    E = Qm[:, good][:, :q]
+    if E.shape[1] < q:  # pragma: no cover - only if P has rank < q
+        extra = np.linalg.qr(np.hstack([E, np.eye(r)]))[0][:, E.shape[1] : q]
+        E = np.hstack([E, extra])
+    return None, _sign_fix(E)
+
 
 # Subspace test of the ISM loop, on 1 - cos^2(largest principal angle): 1e-12 is ~1e4 eps,
 # above the rounding noise of eigenvectors of a well-separated cluster (~eps / gap), so a
 # fixed point is recognised, and well below any real move of the iteration.
 _SUBSPACE_TOL = 1.0e-12
-
-
-def _taylor_start(P, A, q):
-    """Top-q eigenvectors of P^T Gamma P / ||.|| + 1e-6 P^T P / ||.|| (K = 1 Taylor start)."""
-    PA = P.T @ A
-    B0 = PA @ PA.T
-    C = P.T @ P
-    nb = np.linalg.norm(PA, 2) ** 2
-    nc = np.linalg.norm(C, 2)
-    B = (B0 / nb if nb > 0 else B0) + _TIE_BREAK * (C / nc if nc > 0 else C)
-    return _top_eigh(B, q)
 
 
 def _gauss_from(Z, sigma, out):
@@ -525,7 +535,11 @@ def _ism_core(P, A, q, sigma, tol, max_iter, E0=None, route="fast"):
             return lam[::-1][:k].copy(), _sign_fix(V[:, ::-1][:, :k])
 
     if E0 is None:
-        lam, E = _taylor_start(P, A, q)
+        axes = None
+        if route != "fast":  # P = R unrotated: principal axes from the dense m x m Gram matrix
+            lam_c, axes = np.linalg.eigh(P.T @ P)
+            axes = axes[:, ::-1]
+        lam, E = _taylor_start(P, A, q, axes)
         lam = None  # the start's eigenvalues are of another matrix: no convergence test on them
     else:
         E, lam = E0, None

@@ -338,9 +338,13 @@ def test_sigma_search_finds_local_maximum():
 # Data sets on which ISM's normalised H_l (authors' variant) does not rise at every layer on
 # the authors' first fold, with the values measured (seed 0). The paper reports the rise as an
 # empirical finding; nothing in ISM forces it (each layer maximises over W at a new sigma and a
-# new random-feature input). cancer, fold 1: 0.8559, 0.9087, 0.9150, 0.9141, 0.9119, 0.9117,
-# 0.9156, 0.9227, ... (falls at layers 4-6 by up to 0.003, then rises again to 0.942).
-RISE_EXCEPTIONS = {"cancer"}
+# new random-feature input).
+# * cancer, fold 1: 0.8556, 0.9087, 0.9152, 0.9140, 0.9113, 0.9109, 0.9130, 0.9154, 0.9226,
+#   0.9229, 0.9232 (falls at layers 4-6 by up to 0.004, then rises again).
+# * adversarial, fold 1: 0.0046, 0.1069, 0.7181, 0.8037, 0.8123, then 0.8123 for every further
+#   layer (a stall: the silhouette stays at 0.73-0.76, below the authors' 0.80 floor, so their
+#   rule never stops and the net runs to the 30-layer cap; training accuracy is 1.0 from layer 2).
+RISE_EXCEPTIONS = {"cancer", "adversarial"}
 
 
 @pytest.fixture(scope="module")
@@ -361,8 +365,10 @@ def test_ism_hsic_rises_per_layer(quick_histories):
     for name, h in quick_histories.items():
         rises = bool(np.all(np.diff(h) > 0))
         if name in RISE_EXCEPTIONS:
-            # recorded exception: still ends higher than it starts
+            # recorded exception: still ends higher than it starts, and never falls by more
+            # than 0.01 from its running maximum
             assert h[-1] > h[0], (name, h)
+            assert np.max(np.maximum.accumulate(h) - h) < 0.01, (name, h)
         else:
             assert rises, (name, np.round(h, 4).tolist())
 
