@@ -5,7 +5,8 @@ Playwright (``executable_path``; Playwright never downloads a browser; ``scripts
 installs Debian's ``chromium`` when it can). Every request that leaves localhost is blocked, so
 the page must render from the build alone (MathJax is vendored, ANCHORS.md trap 11).
 
-For every page in ``_toc.yml``: it loads with no failed local request; MathJax has rendered its
+For every page in ``_toc.yml``: it loads with no failed local request and no uncaught
+JavaScript error; MathJax has rendered its
 math (MathJax elements present, no MathJax error, no raw ``$$``/``\\(``/``\\[`` left in the text);
 every image has ``naturalWidth > 0``; every numbered figure shows an image, not a text repr;
 theorem blocks and figures carry their numbers and no reference reads ``??``; a quick build shows
@@ -51,6 +52,12 @@ LAUNCH_ARGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
 ]
+
+
+#: Page errors that come from the Jupyter Book v1 stack itself and change nothing a reader sees.
+#: sphinx-thebe 0.3.1 (pinned by jupyter-book 1.0.4) writes its inline ``const THEBE_JS_URL``
+#: config twice into every page; the second one throws. Thebe (live code) is not used here.
+BENIGN_JS_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,6 +275,8 @@ def _page_problems(page, url: str, name: str, expect_banner: str | None) -> tupl
             r.abort()
 
     page.route("**/*", route)
+    js_errors = []
+    page.on("pageerror", lambda e: js_errors.append(str(e)))
     page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
     page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.url} (HTTP {r.status})"))
     resp = page.goto(url, wait_until="load")
@@ -282,6 +291,9 @@ def _page_problems(page, url: str, name: str, expect_banner: str | None) -> tupl
                                                                               "localhost")]
     if local_failed:
         problems.append(f"failed local requests: {local_failed[:5]}")
+    js_errors = [e for e in js_errors if not any(ok in e for ok in BENIGN_JS_ERRORS)]
+    if js_errors:
+        problems.append(f"uncaught JavaScript errors: {js_errors[:3]}")
     if external:
         problems.append(f"requests leaving the machine (blocked): {sorted(set(external))[:5]}")
     # math
