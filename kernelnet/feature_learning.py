@@ -57,6 +57,7 @@ __all__ = [
     "Algorithm1Result",
     "algorithm1",
     "random_features_regression",
+    "train_network_gd",
     "network_ntk",
     "network_nngp",
     "kernel_regression",
@@ -827,6 +828,77 @@ def random_features_regression(X, y, *, m=512, ridge=1e-3, random_state=None):
     return Algorithm1Result(
         alpha=alpha, beta=beta, a=a, W=W0, b=b, a0=np.zeros(m), W0=W0, ridge=ridge, head="ridge"
     )
+
+
+def train_network_gd(X, y, *, m=64, n_steps=10_000, lr=0.05, a_scale=0.1, kink_range=1.0,
+                     record=(), random_state=None):
+    r"""Full-batch gradient descent on all parameters :math:`(a, W, b)` of the two-layer ReLU net.
+
+    .. math::
+
+        	heta^{(t)} = 	heta^{(t-1)} - \mathrm{lr}\,
+abla_	heta rac1n\sum_i
+        (f_	heta(x_i) - y_i)^2,\qquad f_	heta(x) = \sum_j a_j\sigma(w_j\cdot x + b_j),
+
+    from the symmetric initialisation of :func:`symmetric_init` (so :math:`f_{	heta_0} = 0`)
+    with :math:`a` scaled by ``a_scale`` and biases :math:`b_j = -w_j\cdot u_j`,
+    :math:`u_j = s_j\hat w_j`, :math:`s_j \sim U[-	ext{kink\_range}, 	ext{kink\_range}]`
+    (paired like the rest), which puts the kinks of the ReLUs uniformly in that range along
+    :math:`\hat w_j`. Used for the seed's 1-D Heaviside example ("kernel vs network fit"), where
+    a kernel is fitted by Richardson iterations.
+
+    Parameters
+    ----------
+    X : array_like (n, d)
+    y : array_like (n,)
+    m : int, even
+    n_steps : int
+    lr : float, > 0
+    record : iterable of int
+        Steps after which to keep a copy of the parameters.
+
+    Returns
+    -------
+    params : dict
+        ``a, W, b`` after ``n_steps``; ``loss`` (training MSE before each step, length
+        ``n_steps``); ``snapshots`` {step: (a, W, b)}.
+    """
+    X = as_matrix(X, "X")
+    y = as_vector(y, "y")
+    check_same_rows(X, y, "X", "y")
+    n, d = X.shape
+    n_steps = check_int(n_steps, "n_steps", minimum=1)
+    lr = check_positive(lr, "lr")
+    a_scale = check_positive(a_scale, "a_scale")
+    kink_range = check_nonnegative(kink_range, "kink_range")
+    record = {check_int(t, "record", minimum=0) for t in record}
+    rng = np.random.default_rng(random_state)
+    a, W, _ = symmetric_init(m, d, random_state=rng)
+    a = a * a_scale
+    h = m // 2
+    s = rng.uniform(-kink_range, kink_range, h)
+    b_half = -s * np.linalg.norm(W[:h], axis=1)
+    b = np.concatenate([b_half, b_half])
+    losses = np.empty(n_steps)
+    snaps = {}
+    if 0 in record:
+        snaps[0] = (a.copy(), W.copy(), b.copy())
+    for t in range(1, n_steps + 1):
+        pre = X @ W.T + b
+        Phi = np.maximum(pre, 0.0)
+        r = Phi @ a - y
+        losses[t - 1] = r @ r / n
+        M = (pre >= 0.0) * a
+        ga = (2.0 / n) * (Phi.T @ r)
+        Mr = M * r[:, None]
+        gW = (2.0 / n) * (Mr.T @ X)
+        gb = (2.0 / n) * Mr.sum(axis=0)
+        a = a - lr * ga
+        W = W - lr * gW
+        b = b - lr * gb
+        if t in record:
+            snaps[t] = (a.copy(), W.copy(), b.copy())
+    return {"a": a, "W": W, "b": b, "loss": losses, "snapshots": snaps}
 
 
 # ---------------------------------------------------------------------------------------------

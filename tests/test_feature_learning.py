@@ -414,3 +414,29 @@ def test_principal_angles_match_scipy():
     np.testing.assert_allclose(ours, ref, atol=1e-12)
     with pytest.raises(ValueError, match="U must have 9 columns"):
         fl.principal_angles(W, U[:, :4])
+
+
+def test_train_network_gd_first_step_is_the_gradient():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (40, 1))
+    y = (X[:, 0] >= 0).astype(float)
+    lr = 1e-3
+    out = fl.train_network_gd(X, y, m=8, n_steps=1, lr=lr, record=(0, 1), random_state=3)
+    a0, W0, b0 = out["snapshots"][0]
+    a1, W1, b1 = out["snapshots"][1]
+    np.testing.assert_array_equal(fl.network_output(X, a0, W0, b0), 0.0)  # symmetric init
+
+    def loss(theta):
+        a, W, b = theta[:8], theta[8:16].reshape(8, 1), theta[16:]
+        return np.mean((fl.network_output(X, a, W, b) - y) ** 2)
+
+    th0 = np.concatenate([a0, W0.ravel(), b0])
+    g = -(np.concatenate([a1, W1.ravel(), b1]) - th0) / lr
+    h = 1e-7
+    gfd = np.array([(loss(th0 + h * e) - loss(th0 - h * e)) / (2 * h) for e in np.eye(24)])
+    # piecewise quadratic loss, no kink within h of a data point here: central differences are
+    # exact up to rounding ~ eps / h = 1e-9
+    np.testing.assert_allclose(g, gfd, rtol=1e-5, atol=1e-7)
+    assert out["loss"][0] == pytest.approx(np.mean(y**2))
+    with pytest.raises(ValueError, match="lr must be a positive"):
+        fl.train_network_gd(X, y, lr=0.0)

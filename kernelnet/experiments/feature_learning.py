@@ -293,15 +293,17 @@ def sample_complexity(dims=(8, 16, 32), ns=(250, 500, 1000, 2000, 4000, 8000, 16
     return pd.DataFrame(rows)
 
 
-def n_to_reach(df, threshold):
-    r"""Smallest :math:`n` at which each (method, d, p) curve reaches ``threshold``.
+def n_to_reach(df, threshold, by=("method", "d", "p")):
+    r"""Smallest :math:`n` at which each curve (grouped by ``by``) reaches ``threshold``.
 
     Log-log interpolation between the two grid points around the first crossing; ``nan`` if the
-    curve never goes below the threshold within the grid (the answer is then beyond the range).
+    curve never goes below the threshold within the grid (the answer is then beyond the range);
+    ``censored_low`` marks curves already below it at the first grid point (an upper bound).
     """
     threshold = check_positive(threshold, "threshold")
+    by = list(by)
     out = []
-    for (method, d, p), g in df.groupby(["method", "d", "p"]):
+    for key, g in df.groupby(by):
         g = g.sort_values("n")
         n = g["n"].to_numpy(float)
         e = g["error"].to_numpy(float)
@@ -314,8 +316,9 @@ def n_to_reach(df, threshold):
             else:
                 t = (math.log(threshold) - math.log(e[k - 1])) / (math.log(e[k]) - math.log(e[k - 1]))
                 val = float(math.exp(math.log(n[k - 1]) + t * (math.log(n[k]) - math.log(n[k - 1]))))
-        out.append({"method": method, "d": d, "p": p, "n_eps": val,
-                    "censored_low": bool(below.size and below[0] == 0)})
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
+        row.update({"n_eps": val, "censored_low": bool(below.size and below[0] == 0)})
+        out.append(row)
     return pd.DataFrame(out)
 
 
@@ -397,20 +400,27 @@ def solver_scaling(ns=(1000, 2000, 4000, 8000), *, d=10, lam=1e-4, tol=1e-6, ran
 # ---------------------------------------------------------------------------------------------
 
 
-def heaviside(*, n=200, sigma=0.2, iters=(10, 100, 1000, 10000), ridge=1e-8, m=256, seed=0):
-    r"""Fit the step :math:`y = \mathbf 1_{x \ge 0}` on :math:`[-1, 1]` with a kernel and a network.
+def heaviside(*, n=200, sigmas=(0.1, 0.2), iters=(10, 100, 1000, 10000), m=64, lr=0.05,
+              ridge=1e-8, seed=0):
+    r"""Fit the step :math:`y = \mathbf 1_{x \ge 0}` on :math:`[-1, 1]`: kernel iterations vs a network.
 
-    Kernel: Gaussian kernel (bandwidth ``sigma``), Richardson iterations
-    :math:`\alpha^{(t)} = \alpha^{(t-1)} - \eta(K\alpha^{(t-1)} - y)` (seed 004, "kernel methods
-    for big data") stopped after each count in ``iters``, and the direct solve. Network:
-    Algorithm 1 with :math:`d = 1`, width ``m`` (ReLU kinks at :math:`-b_j/w_j` spread by the
-    random biases; ridge head). Errors are RMS on a fine test grid, inside
-    :math:`|x| > 0.05` (away from the jump) and overall.
+    Kernel: Gaussian kernel for each bandwidth in ``sigmas``, Richardson iterations
+    :math:`\alpha^{(t)} = \alpha^{(t-1)} - \eta(K\alpha^{(t-1)} - y)`,
+    :math:`\eta = 1/\lambda_{\max}(K)` (seed 004, "kernel methods for big data"), and the direct
+    solve with a tiny ridge (the :math:`t\to\infty` limit). After :math:`t` steps the error along
+    eigenvector :math:`i` has shrunk by :math:`(1 - \lambda_i/\lambda_1)^t`, so only the
+    directions with :math:`\lambda_i \gtrsim \lambda_1/t` are fitted; for a Gaussian kernel the
+    eigenvalues fall exponentially, so that number grows only like :math:`\log t`. Network:
+    :func:`~kernelnet.feature_learning.train_network_gd` (all parameters, width ``m``), one GD step
+    per iteration. Training MSE is recorded at every step; fits are kept at each ``iters``.
 
     Returns
     -------
-    dict with ``x_train, y_train, x_grid, y_grid``, ``kernel_fits`` (iters -> predictions),
-    ``direct``, ``network`` and a DataFrame ``errors``.
+    dict with ``x_train, y_train, x_grid, y_grid``; ``kernel_loss`` {sigma: array},
+    ``network_loss``; ``kernel_fits`` {(sigma, t): predictions on the grid}, ``network_fits``
+    {t: predictions}; ``direct`` {sigma: predictions}; ``eigenvalues`` {sigma: eigenvalues of K,
+    descending}; ``errors`` (DataFrame: fit, t, train_mse, rmse_away = RMS error on the grid
+    for :math:`|x| > 0.05`, max_away).
     """
     rng = np.random.default_rng(seed)
     x = np.sort(rng.uniform(-1, 1, n))
@@ -418,32 +428,46 @@ def heaviside(*, n=200, sigma=0.2, iters=(10, 100, 1000, 10000), ridge=1e-8, m=2
     grid = np.linspace(-1, 1, 801)
     yg = (grid >= 0).astype(float)
     X, G = x[:, None], grid[:, None]
-    K = gaussian_kernel(X, sigma=sigma)
-    Kg = gaussian_kernel(G, X, sigma=sigma)
-    eta = 1.0 / solvers.largest_eigenvalue(K, ridge=ridge)
-    fits = {}
-    iters = sorted(int(t) for t in iters)
-    alpha = np.zeros(n)
-    done = 0
-    for t in iters:
-        for _ in range(t - done):
-            alpha -= eta * (K @ alpha + ridge * alpha - y)
-        done = t
-        fits[t] = Kg @ alpha
-    direct = Kg @ solvers.solve_direct(K, y, ridge=ridge)
-    net = fl.algorithm1(X, y, m=m, ridge=1e-6, random_state=rng).predict(G)
     away = np.abs(grid) > 0.05
+    iters = sorted(int(t) for t in iters)
+    T = iters[-1]
+    rows = []
 
-    def errs(name, pred):
-        return {"fit": name, "rmse": float(np.sqrt(np.mean((pred - yg) ** 2))),
+    def row(fit, t, train_pred, pred):
+        return {"fit": fit, "t": t, "train_mse": float(np.mean((train_pred - y) ** 2)),
                 "rmse_away": float(np.sqrt(np.mean((pred[away] - yg[away]) ** 2))),
                 "max_away": float(np.max(np.abs(pred[away] - yg[away])))}
 
-    rows = [errs(f"kernel, t={t}", fits[t]) for t in iters]
-    rows.append(errs("kernel, direct", direct))
-    rows.append(errs("network (Algorithm 1)", net))
-    return {"x_train": x, "y_train": y, "x_grid": grid, "y_grid": yg, "kernel_fits": fits,
-            "direct": direct, "network": net, "errors": pd.DataFrame(rows), "step": eta}
+    kernel_loss, kernel_fits, direct, eig = {}, {}, {}, {}
+    for sigma in sigmas:
+        K = gaussian_kernel(X, sigma=sigma)
+        Kg = gaussian_kernel(G, X, sigma=sigma)
+        ev = np.linalg.eigvalsh(K)[::-1]
+        eig[sigma] = ev
+        eta = 1.0 / ev[0]
+        alpha = np.zeros(n)
+        loss = np.empty(T)
+        for t in range(1, T + 1):
+            r = K @ alpha - y
+            loss[t - 1] = r @ r / n
+            alpha -= eta * r
+            if t in iters:
+                kernel_fits[(sigma, t)] = Kg @ alpha
+                rows.append(row(f"kernel sigma={sigma}", t, K @ alpha, kernel_fits[(sigma, t)]))
+        kernel_loss[sigma] = loss
+        c = solvers.solve_direct(K, y, ridge=ridge)
+        direct[sigma] = Kg @ c
+        rows.append(row(f"kernel sigma={sigma}", np.inf, K @ c, direct[sigma]))
+    net = fl.train_network_gd(X, y, m=m, n_steps=T, lr=lr, record=iters, random_state=rng)
+    net_fits = {}
+    for t in iters:
+        a, W, b = net["snapshots"][t]
+        net_fits[t] = fl.network_output(G, a, W, b)
+        rows.append(row("network (GD)", t, fl.network_output(X, a, W, b), net_fits[t]))
+    return {"x_train": x, "y_train": y, "x_grid": grid, "y_grid": yg,
+            "kernel_loss": kernel_loss, "network_loss": net["loss"], "kernel_fits": kernel_fits,
+            "network_fits": net_fits, "direct": direct, "eigenvalues": eig,
+            "errors": pd.DataFrame(rows)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -502,7 +526,7 @@ def _run(*, quick, seed):
     seeds = rng.integers(2**31, size=6)
     if quick:
         params = dict(
-            curse=dict(dims=(1, 2, 4), ns=(64, 128, 256, 512)),
+            curse=dict(dims=(1, 2, 4), ns=(32, 64, 128, 256, 512)),
             lemma1=dict(dims=(16, 32, 64, 128), m=8, n_mc=200_000),
             alignment=dict(dims=(8, 16), ns_per_d2=(1, 4, 16), m=256),
             sample_complexity=dict(dims=(8, 12), ns=(250, 500, 1000, 2000), m=256,
@@ -513,15 +537,15 @@ def _run(*, quick, seed):
         )
     else:
         params = dict(
-            curse=dict(dims=(1, 2, 4, 8), ns=(64, 128, 256, 512, 1024, 2048, 4096)),
-            lemma1=dict(dims=(16, 32, 64, 128, 256, 512), m=16, n_mc=1_000_000),
+            curse=dict(dims=(1, 2, 4, 8), ns=(32, 64, 128, 256, 512, 1024, 2048, 4096)),
+            lemma1=dict(dims=(16, 32, 64, 128, 256, 512), m=16, n_mc=20_000_000),
             alignment=dict(dims=(16, 32, 64), ns_per_d2=(0.5, 1, 2, 4, 8, 16, 32), m=512),
             sample_complexity=dict(dims=(8, 12, 16, 24, 32),
                                    ns=(250, 500, 1000, 2000, 4000, 8000, 16000, 32000),
                                    m=1024, n_test=2000, n_kernel_max=8000),
             solvers=dict(ns=(1000, 2000, 4000, 8000, 16000, 32000), n_direct_max=8000,
                          n_dense_max=8000, richardson_max_n=2000, rank=200),
-            heaviside=dict(iters=(10, 100, 1000, 10000)),
+            heaviside=dict(iters=(10, 100, 1000, 10000, 100000)),
         )
     return FeatureLearningChapter(
         curse=curse_of_dimensionality(**params["curse"], seed=int(seeds[0])),
