@@ -94,7 +94,8 @@ def built_html(request) -> Path:
     if "KERNELNET_BOOK_HTML" in os.environ:
         assert index.exists(), f"KERNELNET_BOOK_HTML={HTML} has no index.html"
         return HTML
-    if not index.exists() or index.stat().st_mtime < _sources_mtime():
+    newest = max((p.stat().st_mtime for p in HTML.rglob("*.html")), default=0.0)
+    if not index.exists() or newest < _sources_mtime():  # Sphinx rewrites only changed pages
         from kernelnet.build import build_book
 
         records = request.getfixturevalue("executed_notebooks")
