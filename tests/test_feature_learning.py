@@ -440,3 +440,25 @@ def test_train_network_gd_first_step_is_the_gradient():
     assert out["loss"][0] == pytest.approx(np.mean(y**2))
     with pytest.raises(ValueError, match="lr must be a positive"):
         fl.train_network_gd(X, y, lr=0.0)
+
+
+def test_chapter_experiments_same_seed_same_curves():
+    import pandas as pd
+
+    from kernelnet.experiments import feature_learning as ch
+
+    def tiny(seed):
+        with ch.single_thread():
+            return [
+                ch.curse_of_dimensionality(dims=(2,), ns=(32, 64), n_test=100, seed=seed),
+                ch.lemma1_sweep(dims=(8, 16), m=2, n_mc=2000, seed=seed),
+                ch.first_step_alignment(dims=(6,), ns_per_d2=(1, 2), m=16, seed=seed),
+                ch.sample_complexity(dims=(6,), ns=(100, 200), m=16, n_test=100,
+                                     n_kernel_max=200, seed=seed).drop(columns="seconds"),
+                ch.heaviside(n=30, iters=(5, 10), m=8, seed=seed)["errors"],
+            ]
+
+    a, b, c = tiny(3), tiny(3), tiny(4)
+    for x, y in zip(a, b):
+        pd.testing.assert_frame_equal(x, y)
+    assert not a[1].equals(c[1]) and not a[3].equals(c[3])
