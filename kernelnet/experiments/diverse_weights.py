@@ -145,7 +145,9 @@ def kernel_spectrum(*, quick=False, seed=0, d=5, m_values=None):
     info : dict
         ``gamma_slope``: fitted log-log slope of :math:`\gamma_m` against m over
         ``m_values`` (the talk: "between O(1/m) and O(1/sqrt(m))"), ``lam_slope``: the same for
-        :math:`\lambda_m(G)/m`, ``degrees``: degree eigenvalues and multiplicities.
+        :math:`\lambda_m(G)/m`, ``gamma_u_slope``: log-log slope of the degree eigenvalues
+        :math:`\gamma_u` over even u in [50, 400] (theory: -d, from the :math:`\sqrt{1-t}`
+        singularity of arccos), ``degrees``: degree eigenvalues and multiplicities.
     """
     quick = _quick(quick)
     rng = np.random.default_rng(_seed(seed))
@@ -171,7 +173,10 @@ def kernel_spectrum(*, quick=False, seed=0, d=5, m_values=None):
                              holds=bool(lam >= 0.5 * mm * gam[mm - 1])))
     df = pd.DataFrame(rows)
     g_u, mult = tl.harmonic_eigenvalues(d, 12)
+    g_far, _ = tl.harmonic_eigenvalues(d, 400)
+    even = np.arange(50, 401, 2)
     info = {
+        "gamma_u_slope": _slope(even, g_far[even]),
         "gamma_slope": _slope(np.arange(1, mmax + 1), gam),
         "lam_slope": _slope(df.m, df.lam_m / df.m),
         "degrees": pd.DataFrame({"u": np.arange(13), "gamma_u": g_u, "multiplicity": mult}),
