@@ -836,16 +836,16 @@ def train_network_gd(X, y, *, m=64, n_steps=10_000, lr=0.05, a_scale=0.1, kink_r
 
     .. math::
 
-        	heta^{(t)} = 	heta^{(t-1)} - \mathrm{lr}\,
-abla_	heta rac1n\sum_i
-        (f_	heta(x_i) - y_i)^2,\qquad f_	heta(x) = \sum_j a_j\sigma(w_j\cdot x + b_j),
+        \theta^{(t)} = \theta^{(t-1)} - \eta\,\nabla_\theta \frac1n\sum_i
+        (f_\theta(x_i) - y_i)^2,\qquad f_\theta(x) = \sum_j a_j\sigma(w_j\cdot x + b_j),
 
-    from the symmetric initialisation of :func:`symmetric_init` (so :math:`f_{	heta_0} = 0`)
-    with :math:`a` scaled by ``a_scale`` and biases :math:`b_j = -w_j\cdot u_j`,
-    :math:`u_j = s_j\hat w_j`, :math:`s_j \sim U[-	ext{kink\_range}, 	ext{kink\_range}]`
-    (paired like the rest), which puts the kinks of the ReLUs uniformly in that range along
-    :math:`\hat w_j`. Used for the seed's 1-D Heaviside example ("kernel vs network fit"), where
-    a kernel is fitted by Richardson iterations.
+    with :math:`\eta` = ``lr``, from the symmetric initialisation of :func:`symmetric_init` (so
+    :math:`f_{\theta_0} = 0`) with :math:`a` scaled by ``a_scale`` and biases
+    :math:`b_j = -s_j\lVert w_j\rVert`, :math:`s_j \sim U[-\rho, \rho]` with :math:`\rho` =
+    ``kink_range`` (paired like the rest), which puts the kink of ReLU :math:`j` at
+    :math:`s_j` along :math:`\hat w_j = w_j/\lVert w_j\rVert`, uniformly in :math:`[-\rho, \rho]`.
+    Used for the seed's 1-D Heaviside example ("kernel vs network fit"), where a kernel is
+    fitted by Richardson iterations.
 
     Parameters
     ----------
