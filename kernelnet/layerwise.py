@@ -556,9 +556,10 @@ def _ism_core(P, A, q, sigma, tol, max_iter, E0=None, route="fast", precision="d
     if single:
         P, G, E = P.astype(dt), G.astype(dt), E.astype(dt)
     trace = []
+    moves, backs = [], []
     best = None
     converged = cycled = False
-    prev_E = None
+    prev_E = prev_lam = None
     it = 0
     for it in range(1, max_iter + 1):
         B, H = qfun(P, G, E, sigma, buf, psi)
@@ -573,20 +574,28 @@ def _ism_core(P, A, q, sigma, tol, max_iter, E0=None, route="fast", precision="d
                 E, lam = E_new, lam_new
                 break
         # subspace distance 1 - cos^2 of the largest principal angle to the current iterate
-        step = 1.0 - np.linalg.svd(E.T @ E_new, compute_uv=False).min() ** 2
+        step = float(1.0 - np.linalg.svd(E.T @ E_new, compute_uv=False).min() ** 2)
+        moves.append(step)
         if step < sub_tol:
             # the subspace no longer moves: a fixed point (its eigenvalues cannot change)
             converged = True
             E, lam = E_new, lam_new
             break
         if prev_E is not None:
-            back = 1.0 - np.linalg.svd(prev_E.T @ E_new, compute_uv=False).min() ** 2
-            if back < sub_tol:
-                # period-2 cycle: back to the subspace of two steps before, away from this one
+            back = float(1.0 - np.linalg.svd(prev_E.T @ E_new, compute_uv=False).min() ** 2)
+            backs.append(back)
+            change2 = (
+                np.inf
+                if prev_lam is None
+                else np.linalg.norm(lam_new - prev_lam) / max(np.linalg.norm(prev_lam), 1e-300)
+            )
+            if back < sub_tol or change2 < tol:
+                # period-2 cycle: back to the subspace (or, by the authors' eigenvalue test, to
+                # the eigenvalues) of two steps before, while the last step moved by more
                 cycled = True
                 prev_E, E, lam = E, E_new, lam_new
                 break
-        prev_E, E, lam = E, E_new, lam_new
+        prev_E, prev_lam, E, lam = E, lam, E_new, lam_new
     if single:
         P, G = P64, A @ A.T
         buf, psi = np.empty((n, n)), np.empty((n, n))
@@ -605,6 +614,8 @@ def _ism_core(P, A, q, sigma, tol, max_iter, E0=None, route="fast", precision="d
         "cycled": cycled,
         "objective": H,
         "objective_trace": trace,
+        "subspace_moves": moves,
+        "subspace_backs": backs,
         "eigenvalues": lam,
     }
     return E, K, info
