@@ -78,7 +78,7 @@ def _numbers(df):
 
 
 def test_identical_for_n_jobs_1_and_2():
-    kw = dict(datasets=["divorce"], methods=["ism", "ws", "ce"], max_folds=2, max_epochs=1,
+    kw = dict(datasets=["random"], methods=["ism", "ws", "ce"], max_folds=2, max_epochs=1,
               progress=False)
     one = pt.poster_table(n_jobs=1, **kw)
     two = pt.poster_table(n_jobs=2, backend="loky", **kw)
