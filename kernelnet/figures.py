@@ -95,7 +95,26 @@ def setup_notebook(notebook: str, **parameters) -> dict:
     _CURRENT["notebook"] = notebook
     _CURRENT["parameters"] = dict(parameters)
     plt.rcParams.update(STYLE)
+    _register_png_display()
     return dict(parameters)
+
+
+def _register_png_display() -> None:
+    """Make a Figure shown as a cell's value render as a PNG in the executed notebook.
+
+    The backend is Agg everywhere (no automatic display at the end of a cell, so a figure is
+    shown exactly once, where the chapter returns it); without this formatter IPython would
+    store only ``<Figure size ...>`` text and the book would show no picture.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        return
+    if get_ipython() is None:
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("png", metadata={"Software": None})
 
 
 def figures_dir() -> Path:

@@ -65,3 +65,18 @@ def test_bad_parameter_value_fails_at_once(tmp_path):
     out = json.loads(Path(rec.output).read_text())
     executed = [c for c in out["cells"] if c["cell_type"] == "code" and c.get("execution_count")]
     assert len(executed) <= 3, "the bad value must fail in the set-up cell, not later"
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("name", IDS)
+def test_every_numbered_figure_is_stored_as_an_image(executed_notebooks, name):
+    """A figure cell must carry image/png, not only '<Figure size ...>' text."""
+    rec = executed_notebooks[name]
+    if not rec.ok:
+        pytest.skip(f"{name} failed to execute (reported by test_runs_in_quick_mode)")
+    cells = json.loads(Path(rec.output).read_text())["cells"]
+    fig_cells = [c for c in cells if c.get("metadata", {}).get("mystnb", {}).get("figure")]
+    for c in fig_cells:
+        kinds = {k for o in c.get("outputs", []) for k in o.get("data", {})}
+        label = c["metadata"]["mystnb"]["figure"].get("name")
+        assert "image/png" in kinds, f"{name}: figure {label} has no image output ({kinds})"
