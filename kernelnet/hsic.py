@@ -167,19 +167,53 @@ def normalized_hsic(K, L, *, variant="cka"):
 # ---------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, parallel=True)
-def _hsic_gauss_nb(X, Z, s, kappa, want_rows, tile, nchunks):  # pragma: no cover
-    r"""Streamed sums over the Gaussian kernel K on X (centred rows) with weights <Z_i, Z_j>.
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _dot4(v, z0, z1, z2, z3):  # pragma: no cover
+    """Four dot products of ``v`` with ``z0..z3`` in one pass (vectorised: reassociation allowed).
 
-    With K' = K - kappa, returns (num, sq, r) where
-    num = sum_ij <Z_i, Z_j> K'_ij, sq = sum_ij K'_ij^2 and r_i = sum_j K'_ij (if want_rows;
-    else sq = 0 and r has length 0). Only tiles (I, J >= I) are computed; an off-diagonal tile
-    counts twice. Tile pairs are dealt to ``nchunks`` chunks in a fixed round-robin order, each chunk
-    accumulates sequentially and the chunks are added in index order, so the result does not
-    depend on the number of threads.
+    The summation order is fixed by the compiled loop and the length only, so the result does
+    not depend on the thread that runs it.
+    """
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    for j in range(v.shape[0]):
+        x = v[j]
+        a0 += x * z0[j]
+        a1 += x * z1[j]
+        a2 += x * z2[j]
+        a3 += x * z3[j]
+    return a0, a1, a2, a3
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _sum_sumsq_cols(v, colacc):  # pragma: no cover
+    """(sum v, sum v^2) and ``colacc += v``, one vectorised pass."""
+    s1 = 0.0
+    s2 = 0.0
+    for j in range(v.shape[0]):
+        x = v[j]
+        s1 += x
+        s2 += x * x
+        colacc[j] += x
+    return s1, s2
+
+
+@njit(cache=True, parallel=True)
+def _hsic_gauss_nb(X, Zt, s, kappa, want_rows, tile, nchunks):  # pragma: no cover
+    r"""Streamed sums over the Gaussian kernel K on X (centred rows) with weights <z_i, z_j>.
+
+    ``Zt`` is the label factor transposed, (c4, n) with c4 a multiple of 4 (zero rows pad it).
+    With K' = K - kappa, returns (num, sq, r) where num = sum_ij <z_i, z_j> K'_ij,
+    sq = sum_ij K'_ij^2 and r_i = sum_j K'_ij (if want_rows; else sq = 0 and r has length 0).
+    Only tiles (I, J >= I) are computed; an off-diagonal tile counts twice (its mirror adds its
+    column sums to r). Tile pairs are dealt to ``nchunks`` chunks in a fixed round-robin order,
+    each chunk accumulates sequentially and the chunks are added in index order, so the result
+    does not depend on the number of threads.
     """
     n = X.shape[0]
-    c = Z.shape[1]
+    c4 = Zt.shape[0]
     h = _half_sq_norms(X, s)
     T = (n + tile - 1) // tile
     npairs = T * (T + 1) // 2
@@ -197,7 +231,6 @@ def _hsic_gauss_nb(X, Z, s, kappa, want_rows, tile, nchunks):  # pragma: no cove
     R = np.zeros((nchunks, nr))
     for k in prange(nchunks):
         buf = np.empty(tile * tile)
-        wbuf = np.empty(tile * c)
         colacc = np.empty(tile)
         acc_num = 0.0
         acc_sq = 0.0
@@ -209,35 +242,32 @@ def _hsic_gauss_nb(X, Z, s, kappa, want_rows, tile, nchunks):  # pragma: no cove
             bi = i1 - i0
             bj = j1 - j0
             diag = pI[q] == pJ[q]
-            G = _gauss_tile(X[i0:i1], X[j0:j1], h[i0:i1], h[j0:j1], s, buf, diag)
-            w = 1.0 if diag else 2.0
+            G = _gauss_tile(X[i0:i1], X[j0:j1], h[i0:i1], h[j0:j1], s, buf, diag, kappa)
+            tn = 0.0
             tsq = 0.0
-            if kappa != 0.0 or want_rows:
+            if want_rows:
                 for j in range(bj):
                     colacc[j] = 0.0
-                for i in range(bi):
-                    row = G[i]
-                    rs = 0.0
-                    rq = 0.0
-                    for j in range(bj):
-                        v = row[j] - kappa
-                        row[j] = v
-                        rs += v
-                        rq += v * v
-                        colacc[j] += v
-                    tsq += rq
-                    if want_rows:
-                        R[k, i0 + i] += rs
-                if want_rows and not diag:
-                    for j in range(bj):
-                        R[k, j0 + j] += colacc[j]
-            W = wbuf[: bi * c].reshape((bi, c))
-            np.dot(G, Z[j0:j1], W)  # BLAS: (bi x bj) @ (bj x c)
-            tn = 0.0
-            ZI = Z[i0:i1]
             for i in range(bi):
-                for a in range(c):
-                    tn += ZI[i, a] * W[i, a]
+                row = G[i]
+                for g in range(0, c4, 4):
+                    w0, w1, w2, w3 = _dot4(
+                        row, Zt[g, j0:j1], Zt[g + 1, j0:j1], Zt[g + 2, j0:j1], Zt[g + 3, j0:j1]
+                    )
+                    tn += (
+                        Zt[g, i0 + i] * w0
+                        + Zt[g + 1, i0 + i] * w1
+                        + Zt[g + 2, i0 + i] * w2
+                        + Zt[g + 3, i0 + i] * w3
+                    )
+                if want_rows:
+                    rs, rq = _sum_sumsq_cols(row, colacc[:bj])
+                    tsq += rq
+                    R[k, i0 + i] += rs
+            if want_rows and not diag:
+                for j in range(bj):
+                    R[k, j0 + j] += colacc[j]
+            w = 1.0 if diag else 2.0
             acc_num += w * tn
             acc_sq += w * tsq
         num[k] = acc_num
@@ -280,11 +310,19 @@ def _kappa(Xc, s):
     return float(np.mean(np.exp(-0.5 * s * D)))
 
 
+def _transpose_pad4(Z):
+    """(n, c) -> C-contiguous (c4, n), c4 = 4 ceil(c / 4), padded with zero rows."""
+    n, c = Z.shape
+    Zt = np.zeros((-(-c // 4) * 4, n))
+    Zt[:c] = Z.T
+    return Zt
+
+
 def _run_fused(Xc, s, Z, want_rows):
     kappa = _kappa(Xc, s) if want_rows else 0.0
     # Each numba thread calls BLAS on its own tile: one BLAS thread each (no oversubscription).
     with _single_threaded_blas():
-        num, sq, r = _hsic_gauss_nb(Xc, np.ascontiguousarray(Z), s, kappa, want_rows, _TILE, _NCHUNKS)
+        num, sq, r = _hsic_gauss_nb(Xc, _transpose_pad4(Z), s, kappa, want_rows, _TILE, _NCHUNKS)
     return num, sq, r, kappa
 
 

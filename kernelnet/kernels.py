@@ -134,16 +134,17 @@ def _half_sq_norms(X, s):  # pragma: no cover
     return h
 
 
-@njit(cache=True)
-def _gauss_tile(XI, XJ, hI, hJ, s, buf, diagonal):  # pragma: no cover
-    """Gaussian kernel tile ``exp(-||x_i - y_j||^2 / (2 sigma^2))`` written into ``buf``.
+@njit(cache=True, fastmath={"contract"})
+def _gauss_tile(XI, XJ, hI, hJ, s, buf, diagonal, kappa=0.0):  # pragma: no cover
+    """Gaussian kernel tile ``exp(-||x_i - y_j||^2 / (2 sigma^2)) - kappa`` written into ``buf``.
 
     ``buf`` is a contiguous 1-D scratch array of at least ``len(XI) * len(XJ)`` entries; the tile
     is returned as a C-contiguous ``(len(XI), len(XJ))`` view of it. ``hI = s |x_i|^2 / 2``,
     ``s = 1 / sigma^2``. The exponent ``s <x_i, y_j> - (h_i + h_j)`` is clipped at 0 (distances
     cannot be negative) and is exactly 0 on the diagonal of a diagonal tile (``diagonal=True``).
     Writing ``h_i + h_j`` (commutative) keeps a diagonal tile exactly symmetric when the Gram
-    matrix is.
+    matrix is. ``kappa = 0`` (default) subtracts nothing (exactly). One pass per row after the
+    GEMM; ``contract`` lets LLVM use FMAs (the Cody-Waite step then uses an exact product).
     """
     bi = XI.shape[0]
     bj = XJ.shape[0]
@@ -153,11 +154,10 @@ def _gauss_tile(XI, XJ, hI, hJ, s, buf, diagonal):  # pragma: no cover
         row = G[i]
         hi = hI[i]
         for j in range(bj):
-            a = s * row[j] - (hi + hJ[j])
-            row[j] = min(a, 0.0)
+            a = min(s * row[j] - (hi + hJ[j]), 0.0)
+            row[j] = _exp_scalar(a) - kappa
         if diagonal:
-            row[i] = 0.0
-        _exp_nonpos(row)
+            row[i] = 1.0 - kappa  # exp(0): the distance of a point to itself is exactly 0
     return G
 
 

@@ -23,7 +23,7 @@ def _problem(n, d=4, c=3, seed=0):
     c = min(c, n)
     y = rng.integers(0, c, size=n)
     y[:c] = np.arange(c)
-    X = rng.normal(size=(n, d)) + 1.5 * np.eye(c, d)[y]
+    X = rng.normal(size=(n, d)) + 1.5 * np.eye(c, d)[y]  # (classes beyond d: no shift)
     return X, y
 
 
@@ -313,3 +313,12 @@ def test_hsic_gaussian_bad_input():
         hsic_gaussian_gamma(X, np.full((20, 1), np.nan), sigma=1.0)
     with pytest.raises(ValueError, match="sigma"):
         hsic_gaussian_gamma(X, np.ones((20, 1)), sigma=0.0)
+
+
+@pytest.mark.parametrize("c", [2, 4, 5, 9])
+def test_hsic_gaussian_class_counts(c):
+    # the fused kernel pads the label factor to a multiple of 4 columns
+    n = 400
+    X, y = _problem(n, d=3, c=c, seed=20 + c)
+    K, Gam, S = _dense_terms(X, _onehot(y), 1.2)
+    assert abs(hsic_gaussian(X, y, sigma=1.2) - np.sum(Gam * K) / (n - 1) ** 2) <= _scaled_tol(S, n)
