@@ -483,18 +483,20 @@ _SUBSPACE_TOL_SINGLE = 1.0e-8
 
 
 def _gauss_from(Z, sigma, out):
-    """exp(-||z_i - z_j||^2 / (2 sigma^2)) into ``out``: one GEMM and three in-place passes.
+    """exp(-||z_i - z_j||^2 / (2 sigma^2)) into ``out``: one GEMM and two in-place passes.
 
-    exp(<z_i, z_j>/s2 - h_i - h_j), h_i = |z_i|^2 / (2 s2), on centred Z; the exponent is
-    clipped at 0 (rounding can make it slightly positive). Same values as
+    The exponent <z_i, z_j>/s2 - h_i - h_j (h_i = |z_i|^2 / (2 s2), on centred Z) is one GEMM of
+    the augmented factors [Z / s2, -h, -1] and [Z, 1, h]; it is clipped at 0 (rounding can
+    make it slightly positive) and the diagonal set to 0 exactly. Same values as
     ``kernels.gaussian_kernel`` to ~1e-14 (parity test).
     """
     Zc = Z - Z.mean(axis=0)
     inv = 1.0 / (sigma * sigma)
-    h = 0.5 * inv * np.einsum("ij,ij->i", Zc, Zc)
-    np.matmul(Zc * inv, Zc.T, out=out)
-    out -= h[:, None]
-    out -= h[None, :]
+    h = (0.5 * inv) * np.einsum("ij,ij->i", Zc, Zc)
+    one = np.ones_like(h)
+    left = np.hstack([Zc * inv, -h[:, None], -one[:, None]])
+    right = np.hstack([Zc, one[:, None], h[:, None]])
+    np.matmul(left, right.T, out=out)
     np.minimum(out, 0.0, out=out)
     np.fill_diagonal(out, 0.0)  # unit diagonal exactly
     np.exp(out, out=out)
@@ -985,7 +987,7 @@ def _silhouette(Z, codes, c) -> float:
     return float(s.mean())
 
 
-def _kernel_label_stats(K, A, Y):
+def _kernel_label_stats(K, A, Y, KA=None, KY=None, k2=None):
     """HSIC and both normalised variants of a kernel K against L = Y Y^T, from K in one pass.
 
     The same formulas as ``kernelnet.hsic.hsic_gaussian`` (its docstring), applied to a formed
@@ -996,11 +998,15 @@ def _kernel_label_stats(K, A, Y):
     ``kernelnet.hsic.hsic`` and ``normalized_hsic`` (which centre n x n copies: ~10x slower).
     """
     n = K.shape[0]
-    KA = K @ A
+    if KA is None:
+        KA = K @ A
+    if KY is None:
+        KY = K @ Y
     tr = float(np.sum(KA * A))
-    r = K.sum(axis=1)
+    r = KY.sum(axis=1)  # = K 1 (rows of Y sum to 1)
     ssum = float(r.sum())
-    k2 = float(np.einsum("ij,ij->", K, K))
+    if k2 is None:
+        k2 = float(np.einsum("ij,ij->", K, K))
     r2 = float(r @ r)
     p = Y.mean(axis=0)
     AtA = A.T @ A
@@ -1025,24 +1031,28 @@ def _layer_metrics(K, A, codes, c, Zout=None):
     """
     n = K.shape[0]
     Y = one_hot(codes, c)
-    out = _kernel_label_stats(K, A, Y)
-    s, nk = _class_sums(K, Y)
+    KAY = K @ np.hstack([A, Y])  # one GEMM for Tr(Gamma K), row sums and class block sums
+    KA, KY = KAY[:, :c], KAY[:, c:]
+    k2 = float(np.einsum("ij,ij->", K, K))
+    out = _kernel_label_stats(K, A, Y, KA=KA, KY=KY, k2=k2)
+    s = np.einsum("ik,ik->k", Y, KY)
+    nk = Y.sum(axis=0)
+    total = float(KY.sum())
     within = float(np.trace(K) - np.sum(s / nk))
-    between = float(np.sum(s / nk) - K.sum() / n)
+    between = float(np.sum(s / nk) - total / n)
     out["scatter_ratio"] = within / between if between > 0 else math.inf
     # ||K - K*||_F^2 = sum K^2 - 2 sum_{same} K + #same pairs, from the class block sums
-    k2 = float(np.einsum("ij,ij->", K, K))
     out["kernel_distance"] = math.sqrt(max(k2 - 2.0 * float(s.sum()) + float(nk @ nk), 0.0)) / n
     if Zout is None:
-        D = np.multiply(K, -2.0)
-        D += 2.0
+        # feature-space distances sqrt(2 - 2 K); the factor sqrt(2) cancels in the ratio
+        D = np.subtract(1.0, K)
         np.maximum(D, 0.0, out=D)
         np.sqrt(D, out=D)
     else:
         D = np.sqrt(_sq_dists(np.ascontiguousarray(Zout)))
-    same_d, _ = _class_sums(D, Y)
-    total_d = float(D.sum())
-    between_d = total_d - float(same_d.sum())
+    DY = D @ Y
+    same_d = np.einsum("ik,ik->k", Y, DY)
+    between_d = float(DY.sum()) - float(same_d.sum())
     out["distance_ratio"] = float(same_d.sum()) / between_d if between_d > 0 else math.inf
     return out
 
