@@ -22,9 +22,9 @@ compile/warm-up call):
   when ``bias=True``), so its square is compared with ``fused_norm``.
   Skipped when hyppo is not importable (it is not a kernelnet dependency);
 * ``floor``: the machine's floor for this computation, measured in the same run: the distance
-  GEMMs ``X_I X_J^T`` of all tiles on or above the diagonal (1024-row tiles, BLAS on all cores)
-  plus ``n^2 / 2`` vectorised exponentials (``numpy.exp`` between two 512 KiB buffers, one Python
-  thread per core), timed separately and added.
+  GEMMs ``X_I X_J^T`` of all tiles on or above the diagonal plus ``n^2 / 2`` vectorised
+  exponentials, timed separately (each the fastest of several implementations, see
+  :func:`floor_parts`) and added.
 """
 
 from __future__ import annotations
@@ -108,26 +108,85 @@ def route_hyppo(X, y, sigma):
     return lambda: float(test.statistic(X, Y)) ** 2
 
 
-def floor_parts(X, tile=1024, repeat=3):
-    """(t_gemm, t_exp): tiled distance GEMMs (I <= J) and n^2/2 numpy exps on all cores."""
+def floor_parts(X, repeat=3):
+    """(t_gemm, t_exp, detail): the two parts of the floor on all cores, each the fastest of
+    several implementations (the strictest floor):
+
+    * GEMM ``X_I X_J^T`` over tiles I <= J: numpy tiles of 512 / 1024 rows dealt to one Python
+      thread per core with one BLAS thread each; 2048-row tiles with all BLAS threads; and
+      256-row tiles in a numba ``prange`` calling scipy's BLAS (the library numba uses);
+    * ``n^2 / 2`` exponentials: ``numpy.exp`` (vectorised, AVX-512 where available) between two
+      512 KiB buffers, one Python thread per core; and kernelnet's vectorised exponential in a
+      numba ``prange``.
+    """
+    import numba
+    from numba import njit, prange
+    from threadpoolctl import threadpool_limits
+
+    from kernelnet.kernels import _exp_nonpos, _single_threaded_blas
+
     n = X.shape[0]
-    T = -(-n // tile)
-    bufs = {}
-
-    def gemm():
-        for I in range(T):
-            XI = X[I * tile:(I + 1) * tile]
-            for J in range(I, T):
-                XJ = X[J * tile:(J + 1) * tile]
-                shape = (XI.shape[0], XJ.shape[0])
-                out = bufs.get(shape)
-                if out is None:
-                    out = bufs[shape] = np.empty(shape)
-                np.dot(XI, XJ.T, out=out)
-
-    t_gemm, _ = _util.best_time(gemm, repeat=repeat, warmup=1)
-
     workers = os.cpu_count() or 1
+    detail = {}
+
+    def numpy_tiles(tile, nthreads):
+        tiles = [(i, j) for i in range(0, n, tile) for j in range(i, n, tile)]
+
+        def work(k):
+            out = np.empty((tile, tile))
+            for i, j in tiles[k::nthreads]:
+                a, b = X[i:i + tile], X[j:j + tile]
+                if a.shape[0] == tile and b.shape[0] == tile:
+                    np.dot(a, b.T, out=out)
+                else:
+                    np.dot(a, b.T)
+
+        def run():
+            if nthreads == 1:
+                work(0)
+            else:
+                with ThreadPoolExecutor(nthreads) as ex:
+                    list(ex.map(work, range(nthreads)))
+
+        return run
+
+    with threadpool_limits(1, user_api="blas"):
+        for tile in (512, 1024):
+            detail[f"gemm numpy {tile}-tiles, {workers} threads x 1 BLAS"], _ = _util.best_time(
+                numpy_tiles(tile, workers), repeat=repeat, warmup=1)
+    detail[f"gemm numpy 2048-tiles, {workers} BLAS threads"], _ = _util.best_time(
+        numpy_tiles(2048, 1), repeat=repeat, warmup=1)
+
+    @njit(parallel=True)
+    def gemm_nb(X, tile, nch):
+        n = X.shape[0]
+        T = (n + tile - 1) // tile
+        npairs = T * (T + 1) // 2
+        pI = np.empty(npairs, np.int64)
+        pJ = np.empty(npairs, np.int64)
+        p = 0
+        for i in range(T):
+            for j in range(i, T):
+                pI[p] = i
+                pJ[p] = j
+                p += 1
+        acc = np.zeros(nch)
+        for k in prange(nch):
+            buf = np.empty(tile * tile)
+            for q in range(k, npairs, nch):
+                i0 = pI[q] * tile
+                i1 = min(i0 + tile, n)
+                j0 = pJ[q] * tile
+                j1 = min(j0 + tile, n)
+                G = buf[: (i1 - i0) * (j1 - j0)].reshape((i1 - i0, j1 - j0))
+                np.dot(X[i0:i1], X[j0:j1].T, G)
+                acc[k] += G[0, 0]
+        return acc.sum()
+
+    with _single_threaded_blas():
+        detail[f"gemm numba 256-tiles, {numba.get_num_threads()} threads x 1 BLAS"], _ = (
+            _util.best_time(lambda: gemm_nb(X, 256, 16), repeat=repeat, warmup=1))
+
     size = 1 << 16  # 512 KiB in + 512 KiB out per thread: in cache, like a 256 x 256 tile
     per = int(math.ceil(n * n / 2.0 / size / workers))
     rng = np.random.default_rng(1)
@@ -143,8 +202,23 @@ def floor_parts(X, tile=1024, repeat=3):
         with ThreadPoolExecutor(workers) as ex:
             list(ex.map(one, range(workers)))
 
-    t_exp, _ = _util.best_time(exps, repeat=repeat, warmup=1)
-    return t_gemm, t_exp
+    detail[f"exp numpy, {workers} threads"], _ = _util.best_time(exps, repeat=repeat, warmup=1)
+
+    @njit(parallel=True)
+    def exps_nb(A, B, per):
+        for k in prange(A.shape[0]):
+            for _ in range(per):
+                B[k, :] = A[k, :]
+                _exp_nonpos(B[k])
+        return B[0, 0]
+
+    A = np.stack(ins)
+    B = np.empty_like(A)
+    detail["exp kernelnet (incl. a copy), numba threads"], _ = _util.best_time(
+        lambda: exps_nb(A, B, per), repeat=repeat, warmup=1)
+    t_gemm = min(v for k, v in detail.items() if k.startswith("gemm"))
+    t_exp = min(v for k, v in detail.items() if k.startswith("exp"))
+    return t_gemm, t_exp, detail
 
 
 ROUTES = {
@@ -162,8 +236,8 @@ def child(args):
     X, y, sigma = make_data(args.n, args.d, args.c)
     res = {"route": args.child, "n": args.n, "mode": args.mode, "sigma": sigma}
     if args.child == "floor":
-        t_gemm, t_exp = floor_parts(X, repeat=args.repeat)
-        res.update(t_gemm=t_gemm, t_exp=t_exp, time=t_gemm + t_exp)
+        t_gemm, t_exp, detail = floor_parts(X, repeat=args.repeat)
+        res.update(t_gemm=t_gemm, t_exp=t_exp, time=t_gemm + t_exp, detail=detail)
     elif args.mode == "time":
         fn = ROUTES[args.child](X, y, sigma)
         t, v = _util.best_time(fn, repeat=args.repeat, warmup=1)
@@ -181,8 +255,10 @@ def child(args):
 def run(route, n, mode, args):
     argv = [os.path.abspath(__file__), "--child", route, "--n", str(n), "--mode", mode,
             "--d", str(args.d), "--c", str(args.c), "--repeat", str(args.repeat)]
-    if route == "hyppo" or (route == "dense" and n >= 20000):
+    if route == "hyppo" or (route == "dense" and n >= 20000) or n >= 100_000:
         argv[-1] = "1"
+    elif route == "dense":
+        argv[-1] = str(min(args.repeat, 3))
     r = _util.run_child(argv)
     print(f"  {route:10s} n={n:6d} {mode:4s} " + " ".join(
         f"{k}={v:.4g}" for k, v in r.items() if isinstance(v, float)), flush=True)
@@ -206,7 +282,7 @@ def main(argv=None):
     ap.add_argument("--big", type=int, default=100_000, help="fused-only size (0: skip)")
     ap.add_argument("--d", type=int, default=50)
     ap.add_argument("--c", type=int, default=4)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--no-hyppo", action="store_true")
     ap.add_argument("--hyppo-max", type=int, default=10_000)
     ap.add_argument("--dense-max", type=int, default=20_000)
@@ -275,9 +351,9 @@ def render(rows, info, load_before, started, args):
         f"scikit-learn {info.get('sklearn')}, hyppo {info.get('hyppo')}; BLAS {info.get('blas')}.",
         f"Load average (1/5/15 min) before the run: {load_before}; after each size: in the table.",
         "",
-        f"d = {args.d}, c = {args.c}; times are the best of {args.repeat} warm calls (dense at "
-        "n >= 20,000 and hyppo: one call after a warm-up); memory = peak extra RSS of the first "
-        "full-size call in a fresh process.",
+        f"d = {args.d}, c = {args.c}; times are the best of {args.repeat} warm calls (dense: at most "
+        "3; at n >= 20,000 and for n = 100,000: one call after a warm-up; hyppo: one call after a "
+        "small warm-up); memory = peak extra RSS of the first full-size call in a fresh process.",
         "",
         "| n | fused | fused, normalized | dense (rbf_kernel + HY) | hyppo Hsic | floor (GEMM + exp) "
         "| dense / fused | fused / floor | hyppo / fused_norm | mem fused | mem dense | mem hyppo "
@@ -313,6 +389,12 @@ def render(rows, info, load_before, started, args):
             r.get("load", "-"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Floor parts (best of the repeats; the floor adds the fastest GEMM and the fastest exp):", ""]
+    for r in rows:
+        fl = r.get("floor")
+        if fl and fl.get("detail"):
+            parts = "; ".join(f"{k}: {v:.3f} s" for k, v in fl["detail"].items())
+            lines.append(f"- n = {r['n']:,}: {parts}")
     return "\n".join(lines)
 
 

@@ -23,7 +23,16 @@ import numpy as np
 from numba import njit, prange
 
 from ._validation import as_labels, as_matrix, check_choice, check_positive, one_hot
-from .kernels import _TILE, _gauss_tile, _half_sq_norms, _single_threaded_blas
+from .kernels import (
+    _NCHUNKS,
+    _TILE,
+    _gauss_tile,
+    _half_sq_norms,
+    _scratch,
+    _single_threaded_blas,
+    _tile_pairs,
+    _use_parallel,
+)
 
 __all__ = [
     "center",
@@ -33,7 +42,6 @@ __all__ = [
     "hsic_gaussian_gamma",
 ]
 
-_NCHUNKS = 16  # fixed work partition of the tile pairs: results do not depend on thread count
 _KAPPA_ROWS = 64  # rows used for the shift kappa (mean of a leading K block), see hsic_gaussian
 
 
@@ -200,87 +208,114 @@ def _sum_sumsq_cols(v, colacc):  # pragma: no cover
     return s1, s2
 
 
-@njit(cache=True, parallel=True)
-def _hsic_gauss_nb(X, Zt, s, kappa, want_rows, tile, nchunks):  # pragma: no cover
-    r"""Streamed sums over the Gaussian kernel K on X (centred rows) with weights <z_i, z_j>.
+@njit(cache=True)
+def _hsic_chunk(k, X, h, Zt, s, kappa, want_rows, tile, nchunks, pI, pJ, buf, Rk):  # pragma: no cover
+    r"""Tile pairs k, k + nchunks, ... of the fused sums (see :func:`_hsic_gauss_par`).
 
-    ``Zt`` is the label factor transposed, (c4, n) with c4 a multiple of 4 (zero rows pad it).
-    With K' = K - kappa, returns (num, sq, r) where num = sum_ij <z_i, z_j> K'_ij,
-    sq = sum_ij K'_ij^2 and r_i = sum_j K'_ij (if want_rows; else sq = 0 and r has length 0).
-    Only tiles (I, J >= I) are computed; an off-diagonal tile counts twice (its mirror adds its
-    column sums to r). Tile pairs are dealt to ``nchunks`` chunks in a fixed round-robin order,
-    each chunk accumulates sequentially and the chunks are added in index order, so the result
-    does not depend on the number of threads.
+    Returns this chunk's (num, sq) and adds its row sums of K' into ``Rk`` (if ``want_rows``).
+    Only tiles (I, J >= I) are visited; an off-diagonal tile counts twice and its mirror adds
+    its column sums to ``Rk``.
     """
     n = X.shape[0]
     c4 = Zt.shape[0]
-    h = _half_sq_norms(X, s)
-    T = (n + tile - 1) // tile
-    npairs = T * (T + 1) // 2
-    pI = np.empty(npairs, np.int64)
-    pJ = np.empty(npairs, np.int64)
-    p = 0
-    for I in range(T):
-        for J in range(I, T):
-            pI[p] = I
-            pJ[p] = J
-            p += 1
-    num = np.zeros(nchunks)
-    sq = np.zeros(nchunks)
-    nr = n if want_rows else 0
-    R = np.zeros((nchunks, nr))
-    for k in prange(nchunks):
-        buf = np.empty(tile * tile)
-        colacc = np.empty(tile)
-        acc_num = 0.0
-        acc_sq = 0.0
-        for q in range(k, npairs, nchunks):
-            i0 = pI[q] * tile
-            i1 = min(i0 + tile, n)
-            j0 = pJ[q] * tile
-            j1 = min(j0 + tile, n)
-            bi = i1 - i0
-            bj = j1 - j0
-            diag = pI[q] == pJ[q]
-            G = _gauss_tile(X[i0:i1], X[j0:j1], h[i0:i1], h[j0:j1], s, buf, diag, kappa)
-            tn = 0.0
-            tsq = 0.0
+    colacc = np.empty(tile)
+    acc_num = 0.0
+    acc_sq = 0.0
+    for q in range(k, pI.shape[0], nchunks):
+        i0 = pI[q] * tile
+        i1 = min(i0 + tile, n)
+        j0 = pJ[q] * tile
+        j1 = min(j0 + tile, n)
+        bi = i1 - i0
+        bj = j1 - j0
+        diag = pI[q] == pJ[q]
+        G = _gauss_tile(X[i0:i1], X[j0:j1], h[i0:i1], h[j0:j1], s, buf, diag, kappa)
+        tn = 0.0
+        tsq = 0.0
+        if want_rows:
+            for j in range(bj):
+                colacc[j] = 0.0
+        for i in range(bi):
+            row = G[i]
+            for g in range(0, c4, 4):
+                w0, w1, w2, w3 = _dot4(
+                    row, Zt[g, j0:j1], Zt[g + 1, j0:j1], Zt[g + 2, j0:j1], Zt[g + 3, j0:j1]
+                )
+                tn += (
+                    Zt[g, i0 + i] * w0
+                    + Zt[g + 1, i0 + i] * w1
+                    + Zt[g + 2, i0 + i] * w2
+                    + Zt[g + 3, i0 + i] * w3
+                )
             if want_rows:
-                for j in range(bj):
-                    colacc[j] = 0.0
-            for i in range(bi):
-                row = G[i]
-                for g in range(0, c4, 4):
-                    w0, w1, w2, w3 = _dot4(
-                        row, Zt[g, j0:j1], Zt[g + 1, j0:j1], Zt[g + 2, j0:j1], Zt[g + 3, j0:j1]
-                    )
-                    tn += (
-                        Zt[g, i0 + i] * w0
-                        + Zt[g + 1, i0 + i] * w1
-                        + Zt[g + 2, i0 + i] * w2
-                        + Zt[g + 3, i0 + i] * w3
-                    )
-                if want_rows:
-                    rs, rq = _sum_sumsq_cols(row, colacc[:bj])
-                    tsq += rq
-                    R[k, i0 + i] += rs
-            if want_rows and not diag:
-                for j in range(bj):
-                    R[k, j0 + j] += colacc[j]
-            w = 1.0 if diag else 2.0
-            acc_num += w * tn
-            acc_sq += w * tsq
-        num[k] = acc_num
-        sq[k] = acc_sq
+                rs, rq = _sum_sumsq_cols(row, colacc[:bj])
+                tsq += rq
+                Rk[i0 + i] += rs
+        if want_rows and not diag:
+            for j in range(bj):
+                Rk[j0 + j] += colacc[j]
+        w = 1.0 if diag else 2.0
+        acc_num += w * tn
+        acc_sq += w * tsq
+    return acc_num, acc_sq
+
+
+@njit(cache=True)
+def _hsic_combine(num, sq, R):  # pragma: no cover
+    """Add the chunks' partial results in chunk order (fixed, thread-count independent)."""
+    nr = R.shape[1]
     r = np.zeros(nr)
     tot_num = 0.0
     tot_sq = 0.0
-    for k in range(nchunks):
+    for k in range(num.shape[0]):
         tot_num += num[k]
         tot_sq += sq[k]
         for i in range(nr):
             r[i] += R[k, i]
     return tot_num, tot_sq, r
+
+
+@njit(cache=True, parallel=True)
+def _hsic_gauss_par(X, Zt, s, kappa, want_rows, tile, nchunks, scratch):  # pragma: no cover
+    r"""Streamed sums over the Gaussian kernel K on X (centred rows) with weights <z_i, z_j>.
+
+    ``Zt`` is the label factor transposed, (c4, n) with c4 a multiple of 4 (zero rows pad it).
+    With K' = K - kappa, returns (num, sq, r) where num = sum_ij <z_i, z_j> K'_ij,
+    sq = sum_ij K'_ij^2 and r_i = sum_j K'_ij (if want_rows; else sq = 0 and r has length 0).
+    Tile pairs are dealt to ``nchunks`` chunks in a fixed round-robin order, each chunk
+    accumulates sequentially and the chunks are added in index order, so the result does not
+    depend on the number of threads (and equals :func:`_hsic_gauss_ser` bit for bit).
+    ``scratch`` holds one tile buffer per chunk.
+    """
+    n = X.shape[0]
+    h = _half_sq_norms(X, s)
+    T = (n + tile - 1) // tile
+    pI, pJ = _tile_pairs(T, T, True)
+    num = np.zeros(nchunks)
+    sq = np.zeros(nchunks)
+    R = np.zeros((nchunks, n if want_rows else 0))
+    for k in prange(nchunks):
+        num[k], sq[k] = _hsic_chunk(
+            k, X, h, Zt, s, kappa, want_rows, tile, nchunks, pI, pJ, scratch[k], R[k]
+        )
+    return _hsic_combine(num, sq, R)
+
+
+@njit(cache=True)
+def _hsic_gauss_ser(X, Zt, s, kappa, want_rows, tile, nchunks, scratch):  # pragma: no cover
+    """One-thread twin of :func:`_hsic_gauss_par` (same chunks, same order, same result)."""
+    n = X.shape[0]
+    h = _half_sq_norms(X, s)
+    T = (n + tile - 1) // tile
+    pI, pJ = _tile_pairs(T, T, True)
+    num = np.zeros(nchunks)
+    sq = np.zeros(nchunks)
+    R = np.zeros((nchunks, n if want_rows else 0))
+    for k in range(nchunks):
+        num[k], sq[k] = _hsic_chunk(
+            k, X, h, Zt, s, kappa, want_rows, tile, nchunks, pI, pJ, scratch[0], R[k]
+        )
+    return _hsic_combine(num, sq, R)
 
 
 def _label_factor(Y, n):
@@ -322,7 +357,10 @@ def _run_fused(Xc, s, Z, want_rows):
     kappa = _kappa(Xc, s) if want_rows else 0.0
     # Each numba thread calls BLAS on its own tile: one BLAS thread each (no oversubscription).
     with _single_threaded_blas():
-        num, sq, r = _hsic_gauss_nb(Xc, _transpose_pad4(Z), s, kappa, want_rows, _TILE, _NCHUNKS)
+        n, d = Xc.shape
+        run = _hsic_gauss_par if _use_parallel(n * n / 2, d) else _hsic_gauss_ser
+        scratch = _scratch(_NCHUNKS, _TILE)
+        num, sq, r = run(Xc, _transpose_pad4(Z), s, kappa, want_rows, _TILE, _NCHUNKS, scratch)
     return num, sq, r, kappa
 
 

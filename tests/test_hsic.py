@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kernelnet import hsic as hs
+from kernelnet import kernels as kn
 from kernelnet.hsic import center, hsic, hsic_gaussian, hsic_gaussian_gamma, normalized_hsic
 from kernelnet.kernels import _gaussian_kernel_numpy, gaussian_kernel
 
@@ -215,8 +216,10 @@ def test_hsic_gaussian_gamma_primitive():
 
 
 @pytest.mark.parametrize("normalized", [False, True, "authors"])
-def test_hsic_gaussian_thread_count_independent(normalized):
+def test_hsic_gaussian_thread_count_independent(normalized, monkeypatch):
     X, y = _problem(900, seed=14)
+    serial = hsic_gaussian(X, y, sigma=1.0, normalized=normalized)  # small: one-thread driver
+    monkeypatch.setattr(kn, "_PARALLEL_MIN_WORK", 0.0)  # force the parallel driver
     old = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
@@ -225,7 +228,7 @@ def test_hsic_gaussian_thread_count_independent(normalized):
         v2 = hsic_gaussian(X, y, sigma=1.0, normalized=normalized)
     finally:
         numba.set_num_threads(old)
-    assert v1 == v2
+    assert v1 == v2 == serial  # same chunks, same order: bit for bit
 
 
 def test_hsic_gaussian_input_layouts_agree():

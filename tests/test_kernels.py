@@ -72,17 +72,21 @@ def test_gaussian_symmetric_exact_unit_diagonal_psd():
     assert lam.min() >= -K.shape[0] * EPS * K.shape[0]
 
 
-def test_gaussian_thread_count_independent():
+@pytest.mark.parametrize("second", [False, True])
+def test_gaussian_thread_count_independent(second, monkeypatch):
     X = _data(700, 5, 4)
+    Y = _data(300, 5, 5) if second else None
+    serial = gaussian_kernel(X, Y, sigma=1.1)  # small: one-thread driver
+    monkeypatch.setattr(kn, "_PARALLEL_MIN_WORK", 0.0)  # force the parallel driver
     old = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        K1 = gaussian_kernel(X, sigma=1.1)
+        K1 = gaussian_kernel(X, Y, sigma=1.1)
         numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        K2 = gaussian_kernel(X, sigma=1.1)
+        K2 = gaussian_kernel(X, Y, sigma=1.1)
     finally:
         numba.set_num_threads(old)
-    assert np.array_equal(K1, K2)
+    assert np.array_equal(K1, K2) and np.array_equal(K1, serial)
 
 
 def test_gaussian_input_layouts_agree():
