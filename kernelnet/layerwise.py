@@ -633,44 +633,60 @@ RANK_TOL = 1.0e-12
 
 
 def _reduce(R: np.ndarray, rank_tol: float = RANK_TOL):
-    """R ~= P V^T with V (m x r) orthonormal and r <= min(n, m); also all singular values of R.
+    """R ~= P V^T in principal axes: V (m x r) orthonormal, r <= min(n, m); and the singular values.
 
-    m > n: QR of R^T first (exact, R = T^T Q^T). Then the eigen-decomposition of the r0 x r0
-    Gram matrix P0^T P0 rotates to principal axes and drops directions with
-    lambda < rank_tol * lambda_max. Q(W) = V (P^T M P) V^T for W = V E, and R W = P E.
+    From the eigen-decomposition of the smaller Gram matrix: m <= n, R^T R = U L U^T, P = R U,
+    V = U; m > n, R R^T = U L U^T, P = U L^(1/2), V = R^T U L^(-1/2). Axes with
+    lambda < rank_tol * lambda_max are dropped (at least those below 1e-14 lambda_max, the
+    numerical rank: kept V columns carry relative errors ~ eps * s_max / s_k <= 1e-9). Q(W) = V (P^T M P) V^T for W = V E, and
+    R W = P E.
     """
     n, m = R.shape
     if m > n:
-        V0, T = np.linalg.qr(R.T)  # R^T = V0 T, V0: m x n
-        P0 = np.ascontiguousarray(T.T)
+        lam, U = np.linalg.eigh(R @ R.T)
     else:
-        V0, P0 = None, R
-    lam, U = np.linalg.eigh(P0.T @ P0)
+        lam, U = np.linalg.eigh(R.T @ R)
     lam, U = lam[::-1], U[:, ::-1]
     sv = np.sqrt(np.maximum(lam, 0.0))
-    keep = int(np.count_nonzero(lam > rank_tol * max(lam[0], 1e-300)))
-    keep = max(keep, 1)
+    # numerical-rank floor 1e-14 (~50 eps of the Gram matrix's rounding), whatever rank_tol
+    tol = max(float(rank_tol), 1e-14)
+    keep = max(int(np.count_nonzero(lam > tol * max(lam[0], 1e-300))), 1)
     U = U[:, :keep]
-    P = P0 @ U
-    V = U if V0 is None else V0 @ U
+    if m > n:
+        P = U * sv[:keep]
+        V = (R.T @ U) / sv[:keep]
+    else:
+        P = R @ U
+        V = U
     return np.ascontiguousarray(P), V, sv
 
 
 def ism_fixed_point(R, y, *, q, sigma, tol=0.01, max_iter=200, W0=None):
     r"""The ISM solution :math:`W^*` of eq. 1 for one layer (Claim 5, eq. 9).
 
-    Starting from the Taylor approximation :math:`K \approx 1` (:math:`W_0` = eigenvectors of
-    :math:`R^\top \Gamma R`) or from ``W0``, iterate
+    Starting from the Taylor approximation :math:`K \approx 1` or from ``W0``, iterate
 
     .. math::
 
        W_{k+1} = \text{eigenvectors of the } q \text{ largest eigenvalues of } Q(W_k)
 
-    until the relative change of those eigenvalues is below ``tol`` (the authors' rule, 0.01),
-    or a period-2 cycle is detected (the subspace returns to the one two steps back), or
-    ``max_iter``. Without convergence the iterate with the largest objective is returned and
-    ``converged`` is False. When :math:`m > n` the iteration runs in the coordinates of a thin
-    SVD :math:`R = U S V^\top` (:math:`Q = V (S U^\top M U S) V^\top`), exactly.
+    and stop when
+
+    * the relative change of those eigenvalues is below ``tol`` (the authors' rule, 0.01), or the
+      subspace stops moving (:math:`1 - \cos^2` of the largest principal angle below
+      :math:`10^{-12}`): ``converged``;
+    * the iteration returns to the eigenvalues (relative change below ``tol``) or the subspace
+      of two steps before: a period-2 cycle, ``cycled`` (the authors' code runs such layers to
+      its iteration cap);
+    * ``max_iter``.
+
+    Without convergence the iterate with the largest objective is returned. The start: with
+    :math:`K = 1`, :math:`Q_0 = R^\top \Gamma R` has rank :math:`c - 1`; its eigenvectors with
+    nonzero eigenvalue are completed to :math:`q` columns by the leading principal axes of
+    :math:`R` (Gram-Schmidt), where the authors' code takes whatever null vectors LAPACK returns.
+    The iteration runs, exactly, in the coordinates of the principal axes of :math:`R`
+    (:math:`R = P V^\top`, :math:`Q = V (P^\top M P) V^\top`, :math:`r \le \min(n, m)`), in
+    float64.
 
     Parameters
     ----------
@@ -687,7 +703,9 @@ def ism_fixed_point(R, y, *, q, sigma, tol=0.01, max_iter=200, W0=None):
     W : ndarray, shape (m, q), orthonormal columns
     info : dict
         ``iterations``, ``converged``, ``cycled``, ``objective`` (eq. 1 at ``W``),
-        ``objective_trace`` (eq. 1 at each iterate), ``eigenvalues`` (the q largest of Q).
+        ``objective_trace`` (eq. 1 at each iterate), ``subspace_moves`` and
+        ``subspace_backs`` (:math:`1 - \cos^2` to the previous iterate and to the one before),
+        ``eigenvalues`` (the q largest of Q at the last iterate).
     """
     R = as_matrix(R, "R", min_rows=2)
     codes, classes = as_labels(y, "y", n_samples=R.shape[0])
@@ -706,7 +724,8 @@ def ism_fixed_point(R, y, *, q, sigma, tol=0.01, max_iter=200, W0=None):
             raise ValueError(f"W0 must have q = {q} columns, got {W0.shape[1]}")
         E0 = orthonormalize(V.T @ W0)
     E, _, info = _ism_core(P, A, q, sigma, tol, max_iter, E0)
-    W = V @ E
+    # V from the Gram route is orthonormal to ~1e-9 (see _reduce): restore W^T W = I to rounding
+    W = _sign_fix(orthonormalize(V @ E))
     return W, info
 
 
@@ -1316,10 +1335,9 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
                 W = _sign_fix(E)
                 Z = P @ W
             else:
-                # sign-fix in the original coordinates so both routes give the same W
-                W = V @ E
-                sgn = np.sign(np.sum(_sign_fix(W) * W, axis=0))
-                W *= sgn
+                # back to the original coordinates: re-orthonormalise (V is orthonormal to
+                # ~1e-9 only, see _reduce) and sign-fix there, so both routes give the same W
+                W = _sign_fix(orthonormalize(V @ E))
                 Z = R @ W
             Phi, (Om, b) = random_fourier_features(
                 Z, sigma=sigma, n_features=self.n_features, random_state=rng

@@ -242,7 +242,8 @@ def test_ism_route_parity_and_start():
     # by an angle < 1e-6, so the two fixed points agree to ~1e-6 relative (measured 5e-7).
     D1, D2 = lw._sq_dists(R @ W1), lw._sq_dists(R @ W2)
     np.testing.assert_allclose(D1, D2, atol=1e-5 * D2.max())
-    assert np.linalg.norm(W1 - V @ (V.T @ W1)) < 1e-12
+    # in the row space of R, to the ~1e-9 orthonormality of V (eps s_max / s_min, see _reduce)
+    assert np.linalg.norm(W1 - V @ (V.T @ W1)) < 1e-7
     np.testing.assert_allclose(K, K2, atol=1e-5)
     # the objective is stationary there: first-order differences in W are second order in it
     assert info["objective"] == pytest.approx(info2["objective"], rel=1e-9)
