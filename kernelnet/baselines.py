@@ -249,6 +249,14 @@ class MLPBaseline:
         codes = np.array([index.get(v, -2) for v in np.asarray(y).tolist()], dtype=np.int64)
         return float(np.mean(self.predict_codes(X) == codes))
 
+    def output(self, X) -> np.ndarray:
+        r"""The network's output before the loss: the :math:`c` logits (CE) or the scalar
+        regression output (MSE), shape (n, c) or (n, 1)."""
+        H = self.hidden_output(X)
+        out = H @ self.model_.coefs_[-1]
+        out += self.model_.intercepts_[-1]
+        return np.ascontiguousarray(out)
+
     def hidden_output(self, X) -> np.ndarray:
         r"""The last hidden layer :math:`h_L(x)` (n x width), the representation the poster's
         H*, MSE, CE, C and T columns are measured on for the baselines."""

@@ -51,6 +51,10 @@ def test_small_table_values_are_in_range(small):
         L = f[(f.dataset == ds) & (f.method == "ism")].L.iloc[0]
         assert (f[(f.dataset == ds) & f.method.isin(["ce", "mse"])].L == L).all()
     assert f[f.method.isin(["ce", "mse"])].sigma.isna().all()
+    # the second reading of the MLP columns (on the network output) exists only for the MLPs
+    out_cols = [f"{c}_out" for c in pt.OUTPUT_READING]
+    assert np.isfinite(f[f.method.isin(["ce", "mse"])][out_cols].to_numpy(float)).all()
+    assert f[f.method.isin(["ism", "ws"])][out_cols].isna().all().all()
     assert (f[f.method == "ce"].n_epochs <= 2).all()
     # a fold's sizes are the authors' split
     tr, te = datasets.folds("divorce")[0]
@@ -201,6 +205,16 @@ def test_compare_with_poster_and_side_by_side(small):
     assert "±" in wide.loc[("divorce", "ism", "ours"), "test_acc"]
 
 
+def test_mlp_readings(small):
+    mr = pt.mlp_readings(small)
+    assert len(mr) == 2 * 2 * len(pt.OUTPUT_READING)
+    f = small.folds
+    row = mr[(mr.dataset == "divorce") & (mr.method == "mse") & (mr.column == "T")].iloc[0]
+    src = f[(f.dataset == "divorce") & (f.method == "mse")]
+    assert row.hidden == pytest.approx(src["T"].mean()) and row.output == pytest.approx(src.T_out.mean())
+    assert set(mr.closer) <= {"hidden", "output", "tie"}
+
+
 def test_check_targets(small):
     t = pt.check_targets(small)
     assert list(t["accuracy"].dataset) == ["divorce"]  # random is not an accuracy target
@@ -226,6 +240,7 @@ def test_baseline_hidden_output_is_the_network():
     H = ce.hidden_output(X)
     assert H.shape == (60, 16) and (H >= 0).all()
     logits = H @ ce.model_.coefs_[-1] + ce.model_.intercepts_[-1]
+    assert np.array_equal(ce.output(X), logits)
     assert np.array_equal(ce.classes_[np.argmax(logits, axis=1)], ce.predict(X))
     assert ce.n_epochs_ == 3 and ce.stop_reason_ == "max_epochs" and len(ce.loss_curve_) == 3
     mse = MLPBaseline("mse", n_layers=1, width=16, max_epochs=30, random_state=0).fit(X, y)
