@@ -503,24 +503,46 @@ def _gauss_from(Z, sigma, out):
     return out
 
 
-def _q_fast(P, G, E, sigma, buf, psi):
-    """B = P^T (Psi - Diag(Psi 1)) P and Tr(Gamma K) at W = E, in preallocated n x n buffers."""
+def _q_fast(P, G, E, sigma, buf, psi, P1):
+    """B = P^T (Psi - Diag(Psi 1)) P and Tr(Gamma K) at W = E, in preallocated n x n buffers.
+
+    ``P1 = [P, 1]``: one GEMM Psi P1 gives Psi P and the row sums d = Psi 1 together.
+    """
     K = _gauss_from(P @ E, sigma, buf)
     np.multiply(G, K, out=psi)
-    d = psi.sum(axis=1)
-    MP = psi @ P
+    MP1 = psi @ P1
+    d = MP1[:, -1]
+    MP = MP1[:, :-1]
     MP -= d[:, None] * P
     return P.T @ MP, float(d.sum())
 
 
-def _q_numpy(R, G, W, sigma, buf, psi):
+def _q_numpy(R, G, W, sigma, buf, psi, P1=None):
     """Plain reference: dense kernel (scikit-learn's ``rbf_kernel``), explicit Diag, full Q."""
     Psi = G * rbf_kernel(R @ W, gamma=0.5 / (sigma * sigma))
     Q = R.T @ (Psi - np.diag(Psi.sum(axis=1))) @ R
     return Q, float(Psi.sum())
 
 
-def _ism_core(P, A, q, sigma, tol, max_iter, E0=None, route="fast", precision="double"):
+class _Workspace:
+    """Gamma and two n x n buffers per dtype, made once per fit (first touch is costly)."""
+
+    def __init__(self, A):
+        self.A = A
+        self._arrays = {}
+
+    def get(self, dt):
+        key = np.dtype(dt).name
+        if key not in self._arrays:
+            G = self.A @ self.A.T
+            n = G.shape[0]
+            self._arrays[key] = (G.astype(dt, copy=False), np.empty((n, n), dt), np.empty((n, n), dt))
+        return self._arrays[key]
+
+
+def _ism_core(
+    P, A, q, sigma, tol, max_iter, E0=None, route="fast", precision="double", work=None
+):
     """ISM iteration in the coordinates of P (n x r); returns E (r x q), K at E, info.
 
     Q(W) for W = V E equals V (P^T M P) V^T when R = P V^T with V^T V = I, so all work is on
@@ -530,13 +552,12 @@ def _ism_core(P, A, q, sigma, tol, max_iter, E0=None, route="fast", precision="d
     returned E is re-orthonormalised, and K and the objective are computed, in float64.
     """
     n, r = P.shape
-    G = A @ A.T  # Gamma, n x n
+    work = _Workspace(A) if work is None else work
     single = precision == "single" and route == "fast"
     dt = np.float32 if single else np.float64
     P64 = P
     sub_tol = _SUBSPACE_TOL_SINGLE if single else _SUBSPACE_TOL
-    buf = np.empty((n, n), dtype=dt)
-    psi = np.empty((n, n), dtype=dt)
+    G, buf, psi = work.get(dt)
     qfun = _q_fast if route == "fast" else _q_numpy
     if route == "fast":
         eig = _top_eigh
@@ -556,7 +577,8 @@ def _ism_core(P, A, q, sigma, tol, max_iter, E0=None, route="fast", precision="d
     else:
         E, lam = E0, None
     if single:
-        P, G, E = P.astype(dt), G.astype(dt), E.astype(dt)
+        P, E = P.astype(dt), E.astype(dt)
+    P1 = np.hstack([P, np.ones((n, 1), dtype=P.dtype)])
     trace = []
     moves, backs = [], []
     best = None
@@ -564,7 +586,7 @@ def _ism_core(P, A, q, sigma, tol, max_iter, E0=None, route="fast", precision="d
     prev_E = prev_lam = None
     it = 0
     for it in range(1, max_iter + 1):
-        B, H = qfun(P, G, E, sigma, buf, psi)
+        B, H = qfun(P, G, E, sigma, buf, psi, P1)
         trace.append(H)
         if best is None or H > best[0]:
             best = (H, E)
@@ -599,8 +621,8 @@ def _ism_core(P, A, q, sigma, tol, max_iter, E0=None, route="fast", precision="d
                 break
         prev_E, prev_lam, E, lam = E, lam, E_new, lam_new
     if single:
-        P, G = P64, A @ A.T
-        buf, psi = np.empty((n, n)), np.empty((n, n))
+        P = P64
+        G, buf, psi = work.get(np.float64)
         E = orthonormalize(E.astype(np.float64))
         best = None if best is None else (best[0], orthonormalize(best[1].astype(np.float64)))
     K = _gauss_from(P @ E, sigma, buf)
@@ -1305,6 +1327,7 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         c = self.classes_.shape[0]
         n = X.shape[0]
         A = _centred_one_hot(codes, c)
+        work = _Workspace(A)
         R = X
         self.layers_, self.history_ = [], []
         prev_sil = None
@@ -1330,6 +1353,7 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
                 int(self.ism_max_iter),
                 route=self._route,
                 precision=self.ism_precision,
+                work=work,
             )
             if V is None:
                 W = _sign_fix(E)
