@@ -109,7 +109,7 @@ def route_hyppo(X, y, sigma):
 
 
 def floor_parts(X, repeat=3):
-    """(t_gemm, t_exp, detail): the two parts of the floor on all cores, each the fastest of
+    """(t_gemm, t_exp, cpu_gemm, cpu_exp, detail): the two parts of the floor on all cores, each the fastest of
     several implementations (the strictest floor):
 
     * GEMM ``X_I X_J^T`` over tiles I <= J: numpy tiles of 512 / 1024 rows dealt to one Python
@@ -152,10 +152,10 @@ def floor_parts(X, repeat=3):
 
     with threadpool_limits(1, user_api="blas"):
         for tile in (512, 1024):
-            detail[f"gemm numpy {tile}-tiles, {workers} threads x 1 BLAS"], _ = _util.best_time(
-                numpy_tiles(tile, workers), repeat=repeat, warmup=1)
-    detail[f"gemm numpy 2048-tiles, {workers} BLAS threads"], _ = _util.best_time(
-        numpy_tiles(2048, 1), repeat=repeat, warmup=1)
+            detail[f"gemm numpy {tile}-tiles, {workers} threads x 1 BLAS"] = _util.best_wall_cpu(
+                numpy_tiles(tile, workers), repeat=repeat, warmup=1)[:2]
+    detail[f"gemm numpy 2048-tiles, {workers} BLAS threads"] = _util.best_wall_cpu(
+        numpy_tiles(2048, 1), repeat=repeat, warmup=1)[:2]
 
     @njit(parallel=True)
     def gemm_nb(X, tile, nch):
@@ -184,8 +184,8 @@ def floor_parts(X, repeat=3):
         return acc.sum()
 
     with _single_threaded_blas():
-        detail[f"gemm numba 256-tiles, {numba.get_num_threads()} threads x 1 BLAS"], _ = (
-            _util.best_time(lambda: gemm_nb(X, 256, 16), repeat=repeat, warmup=1))
+        detail[f"gemm numba 256-tiles, {numba.get_num_threads()} threads x 1 BLAS"] = (
+            _util.best_wall_cpu(lambda: gemm_nb(X, 256, 16), repeat=repeat, warmup=1)[:2])
 
     size = 1 << 16  # 512 KiB in + 512 KiB out per thread: in cache, like a 256 x 256 tile
     per = int(math.ceil(n * n / 2.0 / size / workers))
@@ -202,7 +202,7 @@ def floor_parts(X, repeat=3):
         with ThreadPoolExecutor(workers) as ex:
             list(ex.map(one, range(workers)))
 
-    detail[f"exp numpy, {workers} threads"], _ = _util.best_time(exps, repeat=repeat, warmup=1)
+    detail[f"exp numpy, {workers} threads"] = _util.best_wall_cpu(exps, repeat=repeat, warmup=1)[:2]
 
     @njit(parallel=True)
     def exps_nb(A, B, per):
@@ -214,11 +214,13 @@ def floor_parts(X, repeat=3):
 
     A = np.stack(ins)
     B = np.empty_like(A)
-    detail["exp kernelnet (incl. a copy), numba threads"], _ = _util.best_time(
-        lambda: exps_nb(A, B, per), repeat=repeat, warmup=1)
-    t_gemm = min(v for k, v in detail.items() if k.startswith("gemm"))
-    t_exp = min(v for k, v in detail.items() if k.startswith("exp"))
-    return t_gemm, t_exp, detail
+    detail["exp kernelnet (incl. a copy), numba threads"] = _util.best_wall_cpu(
+        lambda: exps_nb(A, B, per), repeat=repeat, warmup=1)[:2]
+    t_gemm = min(v[0] for k, v in detail.items() if k.startswith("gemm"))
+    t_exp = min(v[0] for k, v in detail.items() if k.startswith("exp"))
+    c_gemm = min(v[1] for k, v in detail.items() if k.startswith("gemm"))
+    c_exp = min(v[1] for k, v in detail.items() if k.startswith("exp"))
+    return t_gemm, t_exp, c_gemm, c_exp, detail
 
 
 ROUTES = {
@@ -236,12 +238,23 @@ def child(args):
     X, y, sigma = make_data(args.n, args.d, args.c)
     res = {"route": args.child, "n": args.n, "mode": args.mode, "sigma": sigma}
     if args.child == "floor":
-        t_gemm, t_exp, detail = floor_parts(X, repeat=args.repeat)
-        res.update(t_gemm=t_gemm, t_exp=t_exp, time=t_gemm + t_exp, detail=detail)
+        t_gemm, t_exp, c_gemm, c_exp, detail = floor_parts(X, repeat=args.repeat)
+        res.update(t_gemm=t_gemm, t_exp=t_exp, time=t_gemm + t_exp, cpu=c_gemm + c_exp,
+                   detail=detail)
+    elif args.mode == "time" and args.child == "dense":
+        # the best dense route: numpy's BLAS with its default threads or with one thread
+        from threadpoolctl import threadpool_limits
+
+        fn = ROUTES["dense"](X, y, sigma)
+        t2, c2, v = _util.best_wall_cpu(fn, repeat=args.repeat, warmup=1)
+        with threadpool_limits(1, user_api="blas"):
+            t1, c1, v = _util.best_wall_cpu(fn, repeat=args.repeat, warmup=1)
+        res.update(time=min(t1, t2), cpu=min(c1, c2), value=v, time_default_blas=t2,
+                   time_one_blas_thread=t1)
     elif args.mode == "time":
         fn = ROUTES[args.child](X, y, sigma)
-        t, v = _util.best_time(fn, repeat=args.repeat, warmup=1)
-        res.update(time=t, value=v)
+        t, c, v = _util.best_wall_cpu(fn, repeat=args.repeat, warmup=1)
+        res.update(time=t, cpu=c, value=v)
     else:  # mem: compile/warm on a small problem, then the first full-size call
         m = min(args.n, 600)
         ROUTES[args.child](X[:m], y[:m], sigma)()
@@ -283,6 +296,7 @@ def main(argv=None):
     ap.add_argument("--d", type=int, default=50)
     ap.add_argument("--c", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of floor/fused")
     ap.add_argument("--no-hyppo", action="store_true")
     ap.add_argument("--hyppo-max", type=int, default=10_000)
     ap.add_argument("--dense-max", type=int, default=20_000)
@@ -311,18 +325,23 @@ def main(argv=None):
     rows = []
     for n in args.sizes:
         row = {"n": n}
-        # interleave: floor first and last around the routes, keep the faster (less disturbed)
-        fl = run("floor", n, "time", args)
-        row["fused"] = run("fused", n, "time", args)
-        row["fused_norm"] = run("fused_norm", n, "time", args)
+        # interleave: rounds of (floor, fused, fused_norm), each child the best of --repeat
+        # calls; keep each route's best round (the least disturbed by the other users)
+        for _ in range(args.rounds):
+            for route in ("floor", "fused", "fused_norm"):
+                r = run(route, n, "time", args)
+                if route not in row or r["time"] < row[route]["time"]:
+                    cpu = min(r["cpu"], row[route]["cpu"]) if route in row else r["cpu"]
+                    row[route] = r
+                else:
+                    cpu = min(r["cpu"], row[route]["cpu"])
+                row[route]["cpu"] = cpu
         row["fused_mem"] = run("fused", n, "mem", args)
         if n <= args.dense_max:
             row["dense"] = run("dense", n, "time", args)
             row["dense_mem"] = run("dense", n, "mem", args)
         if have_hyppo and n <= args.hyppo_max:
             row["hyppo"] = run("hyppo", n, "mem", args)  # one call, timed and measured
-        fl2 = run("floor", n, "time", args)
-        row["floor"] = fl if fl["time"] <= fl2["time"] else fl2
         row["load"] = _util.load_average()
         rows.append(row)
     if args.big:
@@ -344,28 +363,31 @@ def main(argv=None):
 
 
 def render(rows, info, load_before, started, args):
+    cmd = " ".join(["python benchmarks/bench_hsic.py"] + sys.argv[1:])
     lines = [
-        f"Run {started}; `{' '.join(['python benchmarks/bench_hsic.py'] + sys.argv[1:])}`.",
-        f"Machine: {info.get('cpu')}, {info.get('cpus')} CPUs, {info.get('mem_gib')} GiB; "
-        f"numpy {info.get('numpy')}, numba {info.get('numba')}, scipy {info.get('scipy')}, "
-        f"scikit-learn {info.get('sklearn')}, hyppo {info.get('hyppo')}; BLAS {info.get('blas')}.",
-        f"Load average (1/5/15 min) before the run: {load_before}; after each size: in the table.",
+        f"Run {started}: `{cmd}`.",
         "",
-        f"d = {args.d}, c = {args.c}; times are the best of {args.repeat} warm calls (dense: at most "
-        "3; at n >= 20,000 and for n = 100,000: one call after a warm-up; hyppo: one call after a "
-        "small warm-up); memory = peak extra RSS of the first full-size call in a fresh process.",
+        f"Machine: {info.get('cpu')}, {info.get('cpus')} CPUs (AVX-512: {info.get('avx512f')}), "
+        f"{info.get('mem_gib')} GiB; Python {info.get('python')}, numpy {info.get('numpy')}, "
+        f"numba {info.get('numba')}, scipy {info.get('scipy')}, scikit-learn {info.get('sklearn')}, "
+        f"hyppo {info.get('hyppo')}; BLAS {', '.join(info.get('blas') or [])}.",
+        f"Load average (1/5/15 min) before the run: {load_before} (other engineers' jobs on the "
+        "same 2 cores); after each size: last column.",
         "",
-        "| n | fused | fused, normalized | dense (rbf_kernel + HY) | hyppo Hsic | floor (GEMM + exp) "
-        "| dense / fused | fused / floor | hyppo / fused_norm | mem fused | mem dense | mem hyppo "
-        "| rel. diff fused vs dense | rel. diff fused_norm vs hyppo | load |",
-        "|" + "---|" * 15,
+        f"d = {args.d}, c = {args.c}. Times: best of {args.repeat} warm calls per child process; "
+        f"floor, fused and fused-normalised in {args.rounds} interleaved rounds, best round kept. "
+        "Dense: best of at most 3 calls (1 at n >= 20,000), with numpy's BLAS at its default "
+        "thread count and at one thread, the faster kept. hyppo: one call after a small warm-up. "
+        "CPU = process CPU time of the same calls (all threads): a check on the wall-time ratio "
+        "that the load disturbs less.",
+        "",
+        "| n | fused | fused, normalized | dense | hyppo Hsic | floor = GEMM + exp "
+        "| dense / fused | fused / floor (wall) | fused / floor (CPU) | hyppo / fused_norm | load |",
+        "|" + "---|" * 11,
     ]
     for r in rows:
-        f = r.get("fused")
-        fn = r.get("fused_norm")
-        de = r.get("dense")
-        hy = r.get("hyppo")
-        fl = r.get("floor")
+        f, fn, de = r.get("fused"), r.get("fused_norm"), r.get("dense")
+        hy, fl = r.get("hyppo"), r.get("floor")
         tf = f["time"] if f else None
         tfn = fn["time"] if fn else None
         td = de["time"] if de else None
@@ -377,23 +399,44 @@ def render(rows, info, load_before, started, args):
             fmt_t(tfn),
             fmt_t(td),
             fmt_t(th),
-            "-" if fl is None else f"{tfl:.3f} s ({fl['t_gemm']:.3f} + {fl['t_exp']:.3f})",
+            "-" if fl is None else f"{tfl:.3f} s = {fl['t_gemm']:.3f} + {fl['t_exp']:.3f}",
             "-" if not (tf and td) else f"{td / tf:.1f}x",
             "-" if not (tf and tfl) else f"{tf / tfl:.2f}",
+            "-" if not (f and fl) else f"{f['cpu'] / fl['cpu']:.2f}",
             "-" if not (tfn and th) else f"{th / tfn:.0f}x",
-            fmt_m(r["fused_mem"]["mem_mib"]) if r.get("fused_mem") else "-",
+            r.get("load", "-"),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Peak extra resident memory (first full-size call in a fresh process, after a small "
+        "compile/warm-up call; `VmHWM` reset through `/proc/self/clear_refs`, see `_util.py`) and "
+        "agreement of the values (relative difference; hyppo's statistic squared, compared with "
+        "`normalized=True`):",
+        "",
+        "| n | mem fused | mem dense | mem hyppo | fused vs dense | fused_norm vs hyppo "
+        "| dense, default BLAS / one BLAS thread |",
+        "|" + "---|" * 7,
+    ]
+    for r in rows:
+        f, fn, de, hy = r.get("fused"), r.get("fused_norm"), r.get("dense"), r.get("hyppo")
+        fm = r.get("fused_mem")
+        cells = [
+            f"{r['n']:,}",
+            fmt_m(fm["mem_mib"]) if fm else "-",
             fmt_m(r["dense_mem"]["mem_mib"]) if r.get("dense_mem") else "-",
             fmt_m(hy["mem_mib"]) if hy else "-",
             "-" if not (f and de) else f"{abs(f['value'] - de['value']) / abs(de['value']):.1e}",
             "-" if not (fn and hy) else f"{abs(fn['value'] - hy['value']) / abs(hy['value']):.1e}",
-            r.get("load", "-"),
+            "-" if not de else f"{fmt_t(de.get('time_default_blas'))} / "
+            f"{fmt_t(de.get('time_one_blas_thread'))}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Floor parts (best of the repeats; the floor adds the fastest GEMM and the fastest exp):", ""]
+    lines += ["", "Floor parts, wall (CPU) time; the floor adds the fastest GEMM and the fastest exp:", ""]
     for r in rows:
         fl = r.get("floor")
         if fl and fl.get("detail"):
-            parts = "; ".join(f"{k}: {v:.3f} s" for k, v in fl["detail"].items())
+            parts = "; ".join(f"{k}: {v[0]:.3f} s ({v[1]:.3f})" for k, v in fl["detail"].items())
             lines.append(f"- n = {r['n']:,}: {parts}")
     return "\n".join(lines)
 
