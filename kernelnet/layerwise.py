@@ -745,7 +745,8 @@ def ism_fixed_point(R, y, *, q, sigma, tol=0.01, max_iter=200, W0=None):
         if W0.shape[1] != q:
             raise ValueError(f"W0 must have q = {q} columns, got {W0.shape[1]}")
         E0 = orthonormalize(V.T @ W0)
-    E, _, info = _ism_core(P, A, q, sigma, tol, max_iter, E0)
+    with _blas_one_thread():  # many small eigh calls: see PERFORMANCE.md
+        E, _, info = _ism_core(P, A, q, sigma, tol, max_iter, E0)
     # V from the Gram route is orthonormal to ~1e-9 (see _reduce): restore W^T W = I to rounding
     W = _sign_fix(orthonormalize(V @ E))
     return W, info

@@ -230,10 +230,11 @@ def test_ism_route_parity_and_start():
     R, y, sigma = _wine_layer_input(2)
     codes = np.unique(y, return_inverse=True)[1]
     A = lw._centred_one_hot(codes, 3)
-    P, V, _ = lw._reduce(R, 0.0)
-    E, K, info = lw._ism_core(P, A, 3, sigma, 1e-8, 200)
-    W1 = V @ E
-    W2, K2, info2 = lw._ism_core(R, A, 3, sigma, 1e-8, 200, route="numpy")
+    with lw._blas_one_thread():  # as inside fit: small eigh calls are slow on 2 busy threads
+        P, V, _ = lw._reduce(R, 0.0)
+        E, K, info = lw._ism_core(P, A, 3, sigma, 1e-8, 200)
+        W1 = V @ E
+        W2, K2, info2 = lw._ism_core(R, A, 3, sigma, 1e-8, 200, route="numpy")
     assert info["converged"] and info2["converged"]
     # same pairwise distances of R W. (The top-q eigenspace of Q may include directions that
     # change no distance: the null space of R when m = 400 > n = 160, or a direction along
@@ -501,3 +502,46 @@ def test_single_precision_iteration_matches_double():
     # float32 eigenvectors carry ~1e-6 relative noise; the objective is stationary at W*, so
     # its value agrees to ~1e-6 or better; 1e-5 leaves margin
     assert h["single"]["objective"] == pytest.approx(h["double"]["objective"], rel=1e-5)
+
+
+def test_random_fourier_features_approximate_the_gaussian_kernel():
+    rng = np.random.default_rng(7)
+    Z = rng.standard_normal((20, 3))
+    D = 20000
+    Phi, (Om, b) = lw.random_fourier_features(Z, sigma=1.3, n_features=D, random_state=0)
+    K = gaussian_kernel(Z, sigma=1.3)
+    # each entry of Phi Phi^T is a mean of D i.i.d. terms cos(a) cos(b) * 2 with variance
+    # <= 1/D... 2/D: standard deviation <= sqrt(2/D) = 0.01; 5 standard deviations cover the
+    # 400 entries (Monte Carlo error bar)
+    assert np.abs(Phi @ Phi.T - K).max() < 5 * np.sqrt(2 / D)
+    # reusing the draw maps new points with the same features
+    Phi2, _ = lw.random_fourier_features(Z[:5], sigma=1.3, params=(Om, b))
+    np.testing.assert_array_equal(Phi2, Phi[:5])
+
+
+def test_ism_width_rule():
+    rng = np.random.default_rng(8)
+    R = rng.standard_normal((50, 12)) * np.geomspace(10, 0.1, 12)
+    s = np.linalg.svd(R, compute_uv=False)
+    k = int(np.argmax(np.cumsum(s) / s.sum() >= 0.5)) + 1  # smallest k reaching 50 %
+    assert lw.ism_width(R, 1) == max(k, 2)
+    assert lw.ism_width(R, 3) == max(k, 6)
+    assert lw.ism_width(R, 10) == 12  # 2c = 20 capped at min(n, m)
+    with pytest.raises(ValueError, match="variance_kept"):
+        lw.ism_width(R, 2, variance_kept=0.0)
+
+
+@pytest.mark.parametrize("variant", ["raw", "none"])
+def test_ws_misclassified_variants(variant):
+    X, y = make_blobs(90, centers=3, random_state=3, cluster_std=2.5)
+    net = LayerwiseKernelNet("closed_form", ws_append_misclassified=variant, max_layers=3,
+                             random_state=0).fit(X, y)
+    assert net.score(X, y) > 0.8
+    if variant == "none":
+        assert all(h["n_extra_columns"] == 0 for h in net.history_)
+        assert all(h["width"] == 3 for h in net.history_)
+
+
+def test_bad_precision():
+    with pytest.raises(ValueError, match="ism_precision"):
+        LayerwiseKernelNet(ism_precision="half").fit(np.eye(4), [0, 1, 0, 1])
