@@ -94,7 +94,7 @@ def _krr_oracle(K, Kt, y, yt, ridges):
 
 
 def curse_of_dimensionality(dims=(1, 2, 4, 8), ns=(64, 128, 256, 512, 1024, 2048), *,
-                            n_test=2000, ridges=(1e-6, 1e-4, 1e-2), seed=0):
+                            n_test=2000, ridges=(1e-6, 1e-4, 1e-2, 1.0), seed=0):
     r"""Gaussian-kernel ridge regression error against :math:`n` for several :math:`d`.
 
     Target :func:`fourier_target` on :math:`x \sim U[0, 1]^d`, bandwidth by the median heuristic
@@ -234,8 +234,8 @@ def first_step_alignment(dims=(16, 32, 64), ns_per_d2=(0.5, 1, 2, 4, 8, 16, 32),
 
 
 def sample_complexity(dims=(8, 16, 32), ns=(250, 500, 1000, 2000, 4000, 8000, 16000), *, p=3,
-                      r=2, m=1024, n_test=2000, n_kernel_max=8000, ridges=(1e-4, 1e-3, 1e-2),
-                      methods=("algorithm1", "rf", "ntk"), seed=0):
+                      r=2, m=1024, n_test=2000, n_kernel_max=8000, kernel_max_d=None,
+                      ridges=(1e-4, 1e-3, 1e-2), methods=("algorithm1", "rf", "ntk"), seed=0):
     r"""Test error against :math:`n` for Algorithm 1, random features and NTK regression.
 
     Target :func:`~kernelnet.feature_learning.make_target` (:math:`d, r, p`; variance 1, half
@@ -247,7 +247,8 @@ def sample_complexity(dims=(8, 16, 32), ns=(250, 500, 1000, 2000, 4000, 8000, 16
       the same network without the first step);
     * ``"ntk"``: kernel ridge regression with the NTK of the network with a trained bias
       (:func:`~kernelnet.feature_learning.network_ntk`, ``bias=True``), only for
-      :math:`n \le` ``n_kernel_max`` (direct solve, :math:`n^2` memory).
+      :math:`n \le` ``n_kernel_max`` (direct solve, :math:`n^2` memory) and
+      :math:`d \le` ``kernel_max_d`` (if given).
 
     Every method gets its best ridge from ``ridges`` on the test set (an oracle choice, the same
     for all). Error = test MSE / Var f*.
@@ -267,7 +268,8 @@ def sample_complexity(dims=(8, 16, 32), ns=(250, 500, 1000, 2000, 4000, 8000, 16
             y = tgt(X)
             fit_seed = int(rng.integers(2**31))
             for method in methods:
-                if method == "ntk" and n > n_kernel_max:
+                if method == "ntk" and (n > n_kernel_max or
+                                        (kernel_max_d is not None and d > kernel_max_d)):
                     continue
                 t0 = time.perf_counter()
                 best = (np.inf, None)
@@ -400,7 +402,7 @@ def solver_scaling(ns=(1000, 2000, 4000, 8000), *, d=10, lam=1e-4, tol=1e-6, ran
 # ---------------------------------------------------------------------------------------------
 
 
-def heaviside(*, n=200, sigmas=(0.1, 0.2), iters=(10, 100, 1000, 10000), m=64, lr=0.05,
+def heaviside(*, n=200, sigmas=(0.1, 0.2), iters=(10, 100, 1000, 10000), m=64, lr=0.02,
               ridge=1e-8, seed=0):
     r"""Fit the step :math:`y = \mathbf 1_{x \ge 0}` on :math:`[-1, 1]`: kernel iterations vs a network.
 
@@ -412,7 +414,9 @@ def heaviside(*, n=200, sigmas=(0.1, 0.2), iters=(10, 100, 1000, 10000), m=64, l
     directions with :math:`\lambda_i \gtrsim \lambda_1/t` are fitted; for a Gaussian kernel the
     eigenvalues fall exponentially, so that number grows only like :math:`\log t`. Network:
     :func:`~kernelnet.feature_learning.train_network_gd` (all parameters, width ``m``), one GD step
-    per iteration. Training MSE is recorded at every step; fits are kept at each ``iters``.
+    per iteration, step ``lr`` (0.02 keeps the training loss monotone over :math:`10^5` steps
+    here; 0.05 was faster at first but spiked near :math:`10^5` steps). Training MSE is recorded
+    at every step; fits are kept at each ``iters``.
 
     Returns
     -------
@@ -529,8 +533,8 @@ def _run(*, quick, seed):
             curse=dict(dims=(1, 2, 4), ns=(32, 64, 128, 256, 512)),
             lemma1=dict(dims=(16, 32, 64, 128), m=8, n_mc=200_000),
             alignment=dict(dims=(8, 16), ns_per_d2=(1, 4, 16), m=256),
-            sample_complexity=dict(dims=(8, 12), ns=(250, 500, 1000, 2000), m=256,
-                                   n_test=1000, n_kernel_max=1000),
+            sample_complexity=[dict(dims=(8, 12), ns=(250, 500, 1000, 2000), m=256, p=3,
+                                    n_test=1000, n_kernel_max=1000)],
             solvers=dict(ns=(500, 1000, 2000), n_direct_max=2000, n_dense_max=1000,
                          richardson_max_n=500, rank=100),
             heaviside=dict(iters=(10, 100, 1000)),
@@ -540,9 +544,13 @@ def _run(*, quick, seed):
             curse=dict(dims=(1, 2, 4, 8), ns=(32, 64, 128, 256, 512, 1024, 2048, 4096)),
             lemma1=dict(dims=(16, 32, 64, 128, 256, 512), m=16, n_mc=20_000_000),
             alignment=dict(dims=(16, 32, 64), ns_per_d2=(0.5, 1, 2, 4, 8, 16, 32), m=512),
-            sample_complexity=dict(dims=(8, 12, 16, 24, 32),
-                                   ns=(250, 500, 1000, 2000, 4000, 8000, 16000, 32000),
-                                   m=1024, n_test=2000, n_kernel_max=8000),
+            sample_complexity=[
+                dict(dims=(8, 12, 16, 24, 32), p=3,
+                     ns=(250, 500, 1000, 2000, 4000, 8000, 16000, 32000),
+                     m=1024, n_test=2000, n_kernel_max=8000, kernel_max_d=24),
+                dict(dims=(8, 12, 16), p=4, ns=(250, 500, 1000, 2000, 4000, 8000, 16000),
+                     m=1024, n_test=2000, n_kernel_max=8000),
+            ],
             solvers=dict(ns=(1000, 2000, 4000, 8000, 16000, 32000), n_direct_max=8000,
                          n_dense_max=8000, richardson_max_n=2000, rank=200),
             heaviside=dict(iters=(10, 100, 1000, 10000, 100000)),
@@ -551,7 +559,9 @@ def _run(*, quick, seed):
         curse=curse_of_dimensionality(**params["curse"], seed=int(seeds[0])),
         lemma1=lemma1_sweep(**params["lemma1"], seed=int(seeds[1])),
         alignment=first_step_alignment(**params["alignment"], seed=int(seeds[2])),
-        sample_complexity=sample_complexity(**params["sample_complexity"], seed=int(seeds[3])),
+        sample_complexity=pd.concat(
+            [sample_complexity(**kw, seed=int(seeds[3]) + i)
+             for i, kw in enumerate(params["sample_complexity"])], ignore_index=True),
         solvers=solver_scaling(**params["solvers"], seed=int(seeds[4])),
         heaviside=heaviside(**params["heaviside"], seed=int(seeds[5])),
         params=params,
