@@ -85,7 +85,9 @@ def main(argv=None):
         args.datasets, args.folds, args.numpy_folds = ["wine", "divorce", "face"], 2, 1
     unknown = sorted(set(args.datasets) - set(REFERENCE_S))
     if unknown:
-        raise SystemExit(f"--datasets: no reference time for {unknown}; valid: {sorted(REFERENCE_S)}")
+        raise SystemExit(
+            f"--datasets: no reference time for {unknown}; valid: {sorted(REFERENCE_S)}"
+        )
 
     from kernelnet import datasets
 
@@ -119,7 +121,9 @@ def main(argv=None):
         paired = [
             (p["time"], f["time"]) for p in plain for f in fast if f["fold"] == p["fold"]
         ]
-        ratio_np = np.mean([a for a, _ in paired]) / np.mean([b for _, b in paired]) if paired else np.nan
+        ratio_np = (
+            np.mean([a for a, _ in paired]) / np.mean([b for _, b in paired]) if paired else np.nan
+        )
         pm, ps = poster.loc[name, "mean"], poster.loc[name, "std"]
         rows.append(
             {
@@ -158,7 +162,8 @@ def main(argv=None):
             f"{r['poster_std']:.2f} | {'yes' if r['acc_ok'] else 'NO'} |"
         )
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "records": records}, default=float, indent=1))
+        payload = {"rows": rows, "records": records}
+        args.json.write_text(json.dumps(payload, default=float, indent=1))
 
 
 if __name__ == "__main__":

@@ -64,7 +64,6 @@ from kernelnet._validation import (
     check_choice,
     check_int,
     check_positive,
-    check_same_rows,
     one_hot,
 )
 from kernelnet.kernels import gaussian_kernel
@@ -153,7 +152,9 @@ def _rng(random_state) -> np.random.Generator:
         return np.random.default_rng(int(random_state.randint(0, 2**31 - 1)))
     if random_state is None or isinstance(random_state, (numbers.Integral, np.random.Generator)):
         if isinstance(random_state, bool):
-            raise ValueError(f"random_state must be None, an int or a Generator, got {random_state!r}")
+            raise ValueError(
+                f"random_state must be None, an int or a Generator, got {random_state!r}"
+            )
         if isinstance(random_state, numbers.Integral) and random_state < 0:
             raise ValueError(f"random_state must be non-negative, got {random_state}")
         return np.random.default_rng(random_state)
@@ -536,7 +537,11 @@ class _Workspace:
         if key not in self._arrays:
             G = self.A @ self.A.T
             n = G.shape[0]
-            self._arrays[key] = (G.astype(dt, copy=False), np.empty((n, n), dt), np.empty((n, n), dt))
+            self._arrays[key] = (
+                G.astype(dt, copy=False),
+                np.empty((n, n), dt),
+                np.empty((n, n), dt),
+            )
         return self._arrays[key]
 
 
@@ -660,7 +665,8 @@ def _reduce(R: np.ndarray, rank_tol: float = RANK_TOL):
     From the eigen-decomposition of the smaller Gram matrix: m <= n, R^T R = U L U^T, P = R U,
     V = U; m > n, R R^T = U L U^T, P = U L^(1/2), V = R^T U L^(-1/2). Axes with
     lambda < rank_tol * lambda_max are dropped (at least those below 1e-14 lambda_max, the
-    numerical rank: kept V columns carry relative errors ~ eps * s_max / s_k <= 1e-9). Q(W) = V (P^T M P) V^T for W = V E, and
+    numerical rank: kept V columns carry relative errors ~ eps * s_max / s_k <= 1e-9).
+    Q(W) = V (P^T M P) V^T for W = V E, and
     R W = P E.
     """
     n, m = R.shape
@@ -913,7 +919,9 @@ def random_fourier_features(Z, *, sigma, n_features=400, random_state=None, para
     else:
         Om, b = params
         if Om.shape[0] != Z.shape[1]:
-            raise ValueError(f"Z must have {Om.shape[0]} columns for these params, got {Z.shape[1]}")
+            raise ValueError(
+                f"Z must have {Om.shape[0]} columns for these params, got {Z.shape[1]}"
+            )
     return _rff(Z, sigma, Om, b), (Om, b)
 
 
@@ -933,7 +941,7 @@ def _class_sums(K: np.ndarray, Y: np.ndarray):
 
 
 def scatter_ratio(K, y) -> float:
-    r"""Scatter trace ratio :math:`\operatorname{Tr}(S_w)/\operatorname{Tr}(S_b)` of eq. 6 from a kernel.
+    r"""Scatter trace ratio :math:`\operatorname{Tr}(S_w)/\operatorname{Tr}(S_b)` of eq. 6, from K.
 
     In the feature space of :math:`K` (DEFINITIONS.md):
 
@@ -963,7 +971,8 @@ def distance_ratio(Z, y) -> float:
 
     .. math::
 
-       T = \frac{\sum_{y_i = y_j} \lVert z_i - z_j \rVert}{\sum_{y_i \ne y_j} \lVert z_i - z_j\rVert}
+       T = \frac{\sum_{y_i = y_j} \lVert z_i - z_j \rVert}
+                {\sum_{y_i \ne y_j} \lVert z_i - z_j\rVert}
 
     (Euclidean, not squared, over ordered pairs; ``src/tools/distances.py`` of the authors'
     W_s code, DEFINITIONS.md).
@@ -1201,7 +1210,8 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         normalised variants of DEFINITIONS.md; ``nhsic`` = ``nhsic_authors``), ``scatter_ratio``
         (eq. 6 from :math:`K_l`), ``distance_ratio`` (the authors' :math:`T`, on the layer output:
         for ISM in the exact feature space of :math:`K_l`, distances
-        :math:`\sqrt{2 - 2 K_{ij}}`, which the random features approximate; W_s the embedding), ``kernel_distance``
+        :math:`\sqrt{2 - 2 K_{ij}}`, which the random features approximate; W_s the
+        embedding), ``kernel_distance``
         (:math:`\lVert K_l - K^*\rVert_F / n`, eq. 7), ``silhouette`` (of :math:`R W_l` for ISM,
         of the output for W_s), ``train_accuracy`` (the network's classifier applied as if this
         layer were the last), ``time`` (seconds for the layer, metrics included), ``converged``,
