@@ -51,11 +51,14 @@ __all__ = [
 POSTER_SETS = ("random", "adversarial", "spiral", "wine", "cancer", "car", "face", "divorce")
 
 
-def training_fold(name: str, *, fold: int = 0, max_samples: int | None = None, seed: int = 0):
+def training_fold(
+    name: str, *, fold: int = 0, max_samples: int | None = None, seed: int = 0, noise: float = 0.0
+):
     """The authors' training fold ``fold`` (0-based) of ``name``, z-scored as they did.
 
     ``max_samples`` keeps a random stratified subset of at most that many rows (quick mode).
-    Returns ``(X, y)``.
+    ``noise`` adds N(0, noise^2) to every feature before z-scoring, as the authors' W_s runs do
+    (0.02, ``NIK_Thm1_Release_V2/src/tests/run_10_fold.py``). Returns ``(X, y)``.
     """
     fold = check_int(fold, "fold", minimum=0, maximum=9)
     X, y = datasets.load(name)
@@ -71,6 +74,8 @@ def training_fold(name: str, *, fold: int = 0, max_samples: int | None = None, s
             keep.append(rng.choice(idx, size=max(2, int(round(frac * idx.size))), replace=False))
         keep = np.sort(np.concatenate(keep))
         X, y = X[keep], y[keep]
+    if noise:
+        X = X + float(noise) * np.random.default_rng([seed, 1]).standard_normal(X.shape)
     return scale(X), y
 
 
@@ -82,13 +87,15 @@ def layer_histories(
     quick: bool = False,
     seed: int = 0,
     max_layers: int = 30,
+    ws_noise: float = 0.02,
 ) -> pd.DataFrame:
     """Per-layer history of each network on each data set (Theorems 1-2, Claims 1-2).
 
     One row per (data set, method, layer): every key of ``LayerwiseKernelNet.history_`` plus
     ``dataset``, ``n_layers``, ``stop_reason`` and ``fit_time``. Fitted on the authors' training
-    fold ``fold`` with the authors' preprocessing; ``quick`` keeps at most 300 training rows
-    per data set (stratified) so the chapter runs in seconds.
+    fold ``fold`` with the authors' preprocessing (z-scoring; for W_s also ``ws_noise`` Gaussian
+    noise on the features first, 0.02 as in their W_s runs); ``quick`` keeps at most 300
+    training rows per data set (stratified) so the chapter runs in seconds.
     """
     for m in methods:
         check_choice(m, "methods", ("ism", "closed_form"))
@@ -97,8 +104,14 @@ def layer_histories(
         raise ValueError(f"names: unknown data set(s) {bad}; valid: {datasets.names()}")
     rows = []
     for name in names:
-        X, y = training_fold(name, fold=fold, max_samples=300 if quick else None, seed=seed)
         for method in methods:
+            X, y = training_fold(
+                name,
+                fold=fold,
+                max_samples=300 if quick else None,
+                seed=seed,
+                noise=ws_noise if method == "closed_form" else 0.0,
+            )
             net = LayerwiseKernelNet(method, random_state=seed, max_layers=max_layers).fit(X, y)
             for h in net.history_:
                 rows.append(
