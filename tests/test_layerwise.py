@@ -545,3 +545,24 @@ def test_ws_misclassified_variants(variant):
 def test_bad_precision():
     with pytest.raises(ValueError, match="ism_precision"):
         LayerwiseKernelNet(ism_precision="half").fit(np.eye(4), [0, 1, 0, 1])
+
+
+def test_experiments_layerwise_quick():
+    from kernelnet.experiments import layerwise as chapter
+
+    h = chapter.layer_histories(["wine"], quick=True)
+    assert set(h.method) == {"ism", "closed_form"}
+    assert {"dataset", "layer", "nhsic", "scatter_ratio", "kernel_distance"} <= set(h.columns)
+    with pytest.raises(ValueError, match="names"):
+        chapter.layer_histories(["mnist"])
+    with pytest.raises(ValueError, match="methods"):
+        chapter.layer_histories(["wine"], methods=("sgd",))
+    X, y = chapter.training_fold("car", max_samples=100)
+    assert X.shape[0] <= 110 and set(np.unique(y)) == {0, 1, 2}
+    opt = chapter.optimality("wine", n_layers=2, quick=True)
+    assert opt.ism_converged.all() and (opt.proj_grad_ratio < 1e-3).all()
+    assert opt.taylor_passed_ws.all()
+    signs = chapter.sign_split(("wine", "car_uci")).set_index("dataset")
+    assert signs.loc["wine", "sign_split_holds"] and not signs.loc["car_uci", "sign_split_holds"]
+    losses = chapter.implicit_losses("divorce", quick=True)
+    assert (losses.mse_translation >= 0).all() and len(losses) >= 1
