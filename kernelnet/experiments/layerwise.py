@@ -264,6 +264,9 @@ def implicit_losses(
     * MSE after a translation of labels: :math:`\tfrac1n \sum_i \lVert f_i - \mu_{y_i}\rVert^2`,
       the squared error of the affine map sending each class centre :math:`\mu_k` to label
       :math:`k` (DEFINITIONS.md, the table's MSE);
+    * ``mse_relative``: the same divided by the total scatter
+      :math:`\tfrac1n\sum_i\lVert f_i - \bar f\rVert^2`, which makes layers (and the two
+      networks, whose outputs have different scales) comparable;
     * CE after a change of basis: the cross-entropy of a multinomial logistic regression on
       :math:`F_l` (``C=1e4``, nearly unregularised).
 
@@ -279,6 +282,7 @@ def implicit_losses(
     for h, F in zip(net.history_, net.layer_outputs(X)):
         mu = (Y.T @ F) / Y.sum(axis=0)[:, None]
         mse = float(np.sum((F - mu[codes]) ** 2)) / F.shape[0]
+        total = float(np.sum((F - F.mean(axis=0)) ** 2)) / F.shape[0]
         clf = LogisticRegression(C=1e4, max_iter=2000).fit(F, codes)
         ce = float(log_loss(codes, clf.predict_proba(F), labels=np.arange(len(classes))))
         rows.append(
@@ -288,6 +292,7 @@ def implicit_losses(
                 "layer": h["layer"],
                 "nhsic": h["nhsic"],
                 "mse_translation": mse,
+                "mse_relative": mse / total if total > 0 else np.nan,
                 "ce_change_of_basis": ce,
                 "scatter_ratio": h["scatter_ratio"],
             }
