@@ -306,9 +306,24 @@ def main(argv=None):
     ap.add_argument("--child", default=None)
     ap.add_argument("--n", type=int, default=None)
     ap.add_argument("--mode", default="time")
+    ap.add_argument("--render-json", default=None,
+                    help="only render a saved --json file (with --write-readme: into README.md)")
     args = ap.parse_args(argv)
     if args.child:
         return child(args)
+    if args.render_json:
+        with open(args.render_json) as fh:
+            saved = json.load(fh)
+        for key, val in saved.get("args", {}).items():
+            if key not in ("render_json", "write_readme"):
+                setattr(args, key, val)
+        sys.argv[1:] = saved.get("argv", ["--json", args.render_json])
+        table = render(saved["rows"], saved["info"], saved["load_before"],
+                       saved.get("started", "(time not recorded)"), args)
+        print(table)
+        if args.write_readme:
+            write_readme(table)
+        return 0
 
     try:
         import hyppo  # noqa: F401
@@ -356,7 +371,8 @@ def main(argv=None):
     print(table)
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"info": info, "rows": rows, "load_before": load_before}, fh, indent=1)
+            json.dump({"info": info, "rows": rows, "load_before": load_before, "started": started,
+                       "argv": sys.argv[1:], "args": vars(args)}, fh, indent=1)
     if args.write_readme:
         write_readme(table)
     return 0
@@ -441,8 +457,36 @@ def render(rows, info, load_before, started, args):
     return "\n".join(lines)
 
 
+INTRO = """\
+`benchmarks/bench_hsic.py` times the fused `kernelnet.hsic.hsic_gaussian(X, y, sigma=...)`
+(Gaussian kernel on X, linear kernel on one-hot labels, no n x n matrix) against
+
+- **dense**: `sklearn.metrics.pairwise.rbf_kernel` then `np.sum(HY * (K @ HY)) / (n-1)^2`, the
+  best dense route (one n x n matrix);
+- **hyppo** `Hsic(bias=True).statistic` with the same Gaussian kernel on X and a linear kernel on
+  one-hot Y (hyppo is *not* a kernelnet dependency: `pip install hyppo` to include it; the column
+  is skipped when it is missing). Its statistic is the square root of the double-centred
+  normalised HSIC, so its square is compared with `hsic_gaussian(..., normalized=True)`;
+- **floor**: what the machine needs at least, measured in the same run: the distance GEMMs
+  `X_I X_J^T` of all tiles on or above the diagonal plus n^2/2 vectorised exponentials, each part
+  timed alone on both cores as the fastest of several implementations, then added.
+
+Every route runs in its own fresh process (numba's OpenMP threads and BLAS threads do not
+disturb each other; memory is the peak extra RSS of the route's first full-size call, read from
+`VmHWM` after resetting it through `/proc/self/clear_refs`: `tracemalloc` does not see numba's or
+BLAS's allocations). Data: `n` points, d = 50, c = 4 classes with shifted means, sigma = median
+heuristic on 1,000 points. Targets (`PERFORMANCE.md`): at n = 20,000 at least 6x faster than
+dense, at most 1.5x the floor, under 32 MiB extra memory; n = 100,000 runs; agreement rtol 1e-9
+with dense; at least 100x faster than hyppo at n = 10,000.
+
+Run: `.venv/bin/python benchmarks/bench_hsic.py --json results.json` (all sizes, about 10
+minutes on 2 busy cores), `--sizes 2000 5000 --big 0 --no-hyppo` for a quick look,
+`--render-json results.json --write-readme` to put a saved run here.
+"""
+
+
 def write_readme(table):
-    block = f"{START}\n{table}\n{END}"
+    block = f"{START}\n{INTRO}\n{table}\n{END}"
     text = open(README).read() if os.path.exists(README) else "# Benchmarks\n"
     if START in text and END in text:
         head, rest = text.split(START, 1)
