@@ -419,7 +419,10 @@ def hsic_gaussian(X, Y, *, sigma, normalized=False):
     the same value as ``hsic(gaussian_kernel(X, sigma=sigma), Y @ Y.T)``, computed without any
     n x n matrix: K is streamed in 256 x 256 tiles (only tiles on or above the diagonal), each a BLAS
     GEMM plus a vectorised exponential, reduced against ``Z`` in a fixed order (the result does
-    not depend on the number of threads). Extra memory O(n (d + c)) plus a few tiles per thread.
+    not depend on the number of threads). Extra memory: a centred copy of X and the label factor,
+    O(n (d + c)), plus 16 tile buffers of 512 KiB kept between calls (12 MiB in all measured at
+    n = 20,000, d = 50; ``benchmarks/README.md``). Small problems (below about 2e8 operations,
+    n ~ 2,600 at d = 50) run on one thread: starting numba's threads costs more there.
 
     ``normalized`` selects a normalised form, computed in the same single pass:
 
