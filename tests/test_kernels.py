@@ -68,8 +68,9 @@ def test_gaussian_symmetric_exact_unit_diagonal_psd():
     R = kn._gaussian_kernel_numpy(X, sigma=2.0)
     assert np.all(np.abs(K - R) <= _gauss_tol(X, X, 2.0))
     lam = np.linalg.eigvalsh(K)
-    # PSD up to the eigensolver's backward error, n eps ||K||_2 with ||K||_2 <= n max K.
-    assert lam.min() >= -K.shape[0] * EPS * K.shape[0]
+    # PSD up to the eigensolver's rounding: eigvalsh's error is O(n eps ||K||_2) (the all-ones
+    # 20 x 20 matrix, exactly PSD, gives -2.2 eps ||K||_2), with ||K||_2 = lam.max().
+    assert lam.min() >= -K.shape[0] * EPS * lam.max()
 
 
 @pytest.mark.parametrize("second", [False, True])
@@ -102,7 +103,7 @@ def test_gaussian_input_layouts_agree():
     assert np.array_equal(gaussian_kernel(X32, sigma=1.0), gaussian_kernel(X32.astype(float), sigma=1.0))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     arrays(np.float64, st.tuples(st.integers(2, 30), st.integers(1, 4)),
            elements=st.floats(-10, 10, allow_nan=False)),
@@ -114,7 +115,7 @@ def test_gaussian_properties(X, sigma):
     assert np.array_equal(K, K.T)
     assert np.all((K >= 0) & (K <= 1))
     lam = np.linalg.eigvalsh(K)
-    assert lam.min() >= -n * EPS * n  # n eps ||K||, ||K|| <= n
+    assert lam.min() >= -n * EPS * lam.max()  # eigvalsh error O(n eps ||K||_2), see above
     R = kn._gaussian_kernel_numpy(X, sigma=sigma)
     assert np.all(np.abs(K - R) <= _gauss_tol(X, X, sigma))
 
