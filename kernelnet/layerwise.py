@@ -483,7 +483,7 @@ _SUBSPACE_TOL = 1.0e-12
 _SUBSPACE_TOL_SINGLE = 1.0e-8
 
 
-def _gauss_from(Z, sigma, out):
+def _gauss_from(Z, sigma, out, clip=True):
     """exp(-||z_i - z_j||^2 / (2 sigma^2)) into ``out``: one GEMM and two in-place passes.
 
     The exponent <z_i, z_j>/s2 - h_i - h_j (h_i = |z_i|^2 / (2 s2), on centred Z) is one GEMM of
@@ -498,27 +498,55 @@ def _gauss_from(Z, sigma, out):
     left = np.hstack([Zc * inv, -h[:, None], -one[:, None]])
     right = np.hstack([Zc, one[:, None], h[:, None]])
     np.matmul(left, right.T, out=out)
-    np.minimum(out, 0.0, out=out)
+    if clip:  # skipped inside the float32 ISM loop, where exp(rounding) ~ 1 + 1e-6 is harmless
+        np.minimum(out, 0.0, out=out)
     np.fill_diagonal(out, 0.0)  # unit diagonal exactly
     np.exp(out, out=out)
     return out
 
 
-def _q_fast(P, G, E, sigma, buf, psi, P1):
-    """B = P^T (Psi - Diag(Psi 1)) P and Tr(Gamma K) at W = E, in preallocated n x n buffers.
+def _q_fast(P, blocks, E, sigma, buf, clip):
+    """B = P^T (Psi - Diag(Psi 1)) P and Tr(Gamma K) at W = E, Psi = Gamma o K never formed.
 
-    ``P1 = [P, 1]``: one GEMM Psi P1 gives Psi P and the row sums d = Psi 1 together.
+    Rows of P are grouped by class, so Gamma is constant on class blocks: row block k of
+    Psi [P, 1] is K[rows_k] @ (g_k[y] * [P, 1]), with g_k[y]_j = Gamma(class k, class y_j).
+    ``blocks`` holds (rows_k, g_k[y] * [P, 1]) per class: c GEMMs with the flops of one, and
+    no n x n pass for the Hadamard product. The last column gives d = Psi 1.
     """
-    K = _gauss_from(P @ E, sigma, buf)
-    np.multiply(G, K, out=psi)
-    MP1 = psi @ P1
+    K = _gauss_from(P @ E, sigma, buf, clip=clip)
+    n, r = P.shape
+    if isinstance(blocks, tuple):  # many classes: (Gamma, psi buffer, [P, 1]), one Hadamard pass
+        G, psi, P1 = blocks
+        MP1 = np.multiply(G, K, out=psi) @ P1
+    else:
+        MP1 = np.empty((n, r + 1), dtype=P.dtype)
+        for rows, scaled in blocks:
+            np.matmul(K[rows], scaled, out=MP1[rows])
     d = MP1[:, -1]
     MP = MP1[:, :-1]
     MP -= d[:, None] * P
     return P.T @ MP, float(d.sum())
 
 
-def _q_numpy(R, G, W, sigma, buf, psi, P1=None):
+# Up to this many classes the class-block product beats forming Gamma o K (measured: car, c = 3,
+# 13 % faster per fit; face, c = 20, 6 % slower).
+_MAX_BLOCK_CLASSES = 8
+
+
+def _class_blocks(P, codes, Gc):
+    """(rows_k, Gc[k, codes][:, None] * [P, 1]) for every class k; rows must be class-sorted."""
+    P1 = np.hstack([P, np.ones((P.shape[0], 1), dtype=P.dtype)])
+    blocks = []
+    for k in range(Gc.shape[0]):
+        idx = np.flatnonzero(codes == k)
+        if idx.size == 0:
+            continue
+        rows = slice(int(idx[0]), int(idx[-1]) + 1)
+        blocks.append((rows, (Gc[k, codes].astype(P.dtype)[:, None] * P1)))
+    return blocks
+
+
+def _q_numpy(R, G, W, sigma, buf, psi):
     """Plain reference: dense kernel (scikit-learn's ``rbf_kernel``), explicit Diag, full Q."""
     Psi = G * rbf_kernel(R @ W, gamma=0.5 / (sigma * sigma))
     Q = R.T @ (Psi - np.diag(Psi.sum(axis=1))) @ R
@@ -526,23 +554,27 @@ def _q_numpy(R, G, W, sigma, buf, psi, P1=None):
 
 
 class _Workspace:
-    """Gamma and two n x n buffers per dtype, made once per fit (first touch is costly)."""
+    """n x n buffers per dtype (and Gamma for the plain route), made once per fit: the first
+    touch of a large buffer is costly on these machines (PERFORMANCE.md)."""
 
     def __init__(self, A):
         self.A = A
-        self._arrays = {}
+        self._bufs = {}
+        self._gamma = None
 
-    def get(self, dt):
+    def buf(self, dt):
         key = np.dtype(dt).name
-        if key not in self._arrays:
-            G = self.A @ self.A.T
-            n = G.shape[0]
-            self._arrays[key] = (
-                G.astype(dt, copy=False),
-                np.empty((n, n), dt),
-                np.empty((n, n), dt),
-            )
-        return self._arrays[key]
+        if key not in self._bufs:
+            n = self.A.shape[0]
+            self._bufs[key] = np.empty((n, n), dt)
+        return self._bufs[key]
+
+    def plain(self):
+        """Gamma and a second float64 buffer, for the plain numpy route only."""
+        if self._gamma is None:
+            n = self.A.shape[0]
+            self._gamma = (self.A @ self.A.T, np.empty((n, n)))
+        return self._gamma
 
 
 def _ism_core(
@@ -562,8 +594,7 @@ def _ism_core(
     dt = np.float32 if single else np.float64
     P64 = P
     sub_tol = _SUBSPACE_TOL_SINGLE if single else _SUBSPACE_TOL
-    G, buf, psi = work.get(dt)
-    qfun = _q_fast if route == "fast" else _q_numpy
+    buf = work.buf(dt)
     if route == "fast":
         eig = _top_eigh
     else:
@@ -581,9 +612,31 @@ def _ism_core(
         lam = None  # the start's eigenvalues are of another matrix: no convergence test on them
     else:
         E, lam = E0, None
+    if route == "fast":
+        # group the rows by class (B and the objective do not depend on the row order)
+        codes = np.argmax(A, axis=1)  # A = Y - p: the own class holds the row maximum
+        order = np.argsort(codes, kind="stable")
+        codes_s = codes[order]
+        first = np.array([np.flatnonzero(codes == k)[0] for k in range(A.shape[1])])
+        Gc = A[first] @ A[first].T  # Gamma between classes, c x c
+        Ps = np.ascontiguousarray(P[order], dtype=dt)
+        if A.shape[1] <= _MAX_BLOCK_CLASSES:
+            blocks = _class_blocks(Ps, codes_s, Gc)
+        else:  # c small GEMMs lose to one Hadamard pass (face: c = 20)
+            Gs = Gc[codes_s][:, codes_s].astype(dt)
+            blocks = (Gs, np.empty_like(Gs), np.hstack([Ps, np.ones((n, 1), dtype=dt)]))
+
+        def qfun(E):
+            return _q_fast(Ps, blocks, E, sigma, buf, clip=not single)
+
+    else:
+        G, psi = work.plain()
+
+        def qfun(E):
+            return _q_numpy(P, G, E, sigma, buf, psi)
+
     if single:
-        P, E = P.astype(dt), E.astype(dt)
-    P1 = np.hstack([P, np.ones((n, 1), dtype=P.dtype)])
+        E = E.astype(dt)
     trace = []
     moves, backs = [], []
     best = None
@@ -591,7 +644,7 @@ def _ism_core(
     prev_E = prev_lam = None
     it = 0
     for it in range(1, max_iter + 1):
-        B, H = qfun(P, G, E, sigma, buf, psi, P1)
+        B, H = qfun(E)
         trace.append(H)
         if best is None or H > best[0]:
             best = (H, E)
@@ -626,17 +679,17 @@ def _ism_core(
                 break
         prev_E, prev_lam, E, lam = E, lam, E_new, lam_new
     if single:
-        P = P64
-        G, buf, psi = work.get(np.float64)
         E = orthonormalize(E.astype(np.float64))
         best = None if best is None else (best[0], orthonormalize(best[1].astype(np.float64)))
+    P = P64
+    buf = work.buf(np.float64)
     K = _gauss_from(P @ E, sigma, buf)
-    H = float(np.sum(np.multiply(G, K, out=psi)))
+    H = float(np.sum((K @ A) * A))  # Tr(Gamma K) = sum_k a_k^T K a_k
     if not converged and best is not None and best[0] > H:
         # no fixed point reached: keep the best iterate seen (ties: the later one)
         E = best[1]
         K = _gauss_from(P @ E, sigma, buf)
-        H = float(np.sum(np.multiply(G, K, out=psi)))
+        H = float(np.sum((K @ A) * A))
     info = {
         "iterations": it,
         "converged": converged,
