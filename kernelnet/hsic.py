@@ -28,6 +28,7 @@ from .kernels import (
     _TILE,
     _gauss_tile,
     _half_sq_norms,
+    _inv_sq_bandwidth,
     _scratch,
     _single_threaded_blas,
     _tile_pairs,
@@ -334,7 +335,7 @@ def _prepare_X(X, sigma):
     X = as_matrix(X, "X", min_rows=2)
     sigma = check_positive(sigma, "sigma")
     Xc = np.ascontiguousarray(X - X.mean(axis=0))
-    return Xc, 1.0 / sigma**2
+    return Xc, _inv_sq_bandwidth(sigma, Xc)
 
 
 def _kappa(Xc, s):

@@ -244,6 +244,24 @@ def _scratch(nchunks, tile):
     return buf
 
 
+def _inv_sq_bandwidth(sigma, *mats):
+    """``s = 1 / sigma^2``, checked so that ``s |x|^2 / 2`` is finite for every row of ``mats``.
+
+    A tiny ``sigma`` (or huge values in X) would otherwise overflow to ``inf - inf = NaN`` inside
+    the kernel: refuse it with a ``ValueError`` instead of returning NaN.
+    """
+    with np.errstate(over="ignore", divide="ignore"):
+        s = 1.0 / (sigma * sigma) if sigma * sigma > 0 else np.inf
+        big = max(float(np.max(np.einsum("ij,ij->i", M, M))) for M in mats)
+        bad = not np.isfinite(s) or not np.isfinite(big) or not np.isfinite(s * big) or s * big > 1e300
+    if bad:
+        raise ValueError(
+            f"sigma={sigma!r} is too small for the scale of X: |x|^2 / sigma^2 overflows "
+            "(rescale X or use a larger sigma)"
+        )
+    return s
+
+
 def _use_parallel(n_pairs_of_points, d):
     return n_pairs_of_points * (d + 8) >= _PARALLEL_MIN_WORK
 
@@ -304,9 +322,11 @@ def gaussian_kernel(X, Y=None, *, sigma):
     n, m = Xc.shape[0], Yc.shape[0]
     out = np.empty((n, m))
     sym = Y is None
-    run = _gaussian_kernel_par if _use_parallel(n * m / (2 if sym else 1), X.shape[1]) else _gaussian_kernel_ser
+    s = _inv_sq_bandwidth(sigma, Xc, Yc)
+    par = _use_parallel(n * m / (2 if sym else 1), X.shape[1])
+    run = _gaussian_kernel_par if par else _gaussian_kernel_ser
     with _single_threaded_blas():
-        run(Xc, Yc, 1.0 / sigma**2, sym, out, _TILE, _NCHUNKS, _scratch(_NCHUNKS, _TILE))
+        run(Xc, Yc, s, sym, out, _TILE, _NCHUNKS, _scratch(_NCHUNKS, _TILE))
     return out
 
 
@@ -363,6 +383,9 @@ def _relu_kernel_numpy(X, Y=None, *, order=1):
 
 
 def _gram_norms(X, Y):
+    for M, name in ((X, "X"), (Y, "Y")):
+        if M is not None and not np.all(np.abs(M) < 1e150):
+            raise ValueError(f"{name} has entries of magnitude >= 1e150: inner products overflow")
     if Y is None:
         G = X @ X.T  # numpy uses syrk: exactly symmetric
         nx = np.sqrt(np.einsum("ij,ij->i", X, X))

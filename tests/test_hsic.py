@@ -284,6 +284,8 @@ def test_hsic_gaussian_bad_input():
         hsic_gaussian(X, y, sigma=-2.0)
     with pytest.raises(ValueError, match="sigma"):
         hsic_gaussian(X, y, sigma=np.nan)
+    with pytest.raises(ValueError, match="sigma"):
+        hsic_gaussian(X, y, sigma=1e-170)  # |x|^2 / sigma^2 overflows: no NaN
     with pytest.raises(ValueError, match="X"):
         hsic_gaussian(X[:1], y[:1], sigma=1.0)
     with pytest.raises(ValueError, match="X"):

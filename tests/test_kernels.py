@@ -144,6 +144,13 @@ def test_gaussian_bad_input():
         gaussian_kernel(X, np.array([[np.nan, 1.0]]), sigma=1.0)
     with pytest.raises(ValueError, match="X"):
         gaussian_kernel([["a", "b"]], sigma=1.0)
+    # overflow of |x|^2 / sigma^2: a ValueError, never a NaN kernel
+    for tiny in (1e-160, 1e-200, 5e-324):
+        with pytest.raises(ValueError, match="sigma"):
+            gaussian_kernel(X, sigma=tiny)
+    with pytest.raises(ValueError, match="sigma"):
+        gaussian_kernel(X * 1e160, sigma=1.0)
+    assert np.all(gaussian_kernel(X, sigma=1e200) == 1.0)  # sigma -> inf: the all-ones limit
 
 
 # ------------------------------------------------------------------------------ arc-cosine kernels
@@ -249,6 +256,10 @@ def test_relu_bad_input():
         ntk_relu(X, np.ones((2, 5)))
     with pytest.raises(ValueError, match="X"):
         nngp_relu(np.array([[np.inf, 1.0]]))
+    with pytest.raises(ValueError, match="X"):
+        relu_kernel(X * 1e200)
+    with pytest.raises(ValueError, match="Y"):
+        ntk_relu(X, X * 1e200)
 
 
 def test_relu_layouts_agree():
