@@ -553,6 +553,15 @@ def _q_numpy(R, G, W, sigma, buf, psi):
     return Q, float(Psi.sum())
 
 
+def _rel_change(new, old) -> float:
+    """||new - old|| / ||old|| in float64 (0/0 -> 0, x/0 -> inf), for the ISM stopping tests."""
+    num = float(np.linalg.norm(np.asarray(new, dtype=np.float64) - old))
+    den = float(np.linalg.norm(np.asarray(old, dtype=np.float64)))
+    if den > 0:
+        return num / den
+    return 0.0 if num == 0 else math.inf
+
+
 class _Workspace:
     """n x n buffers per dtype (and Gamma for the plain route), made once per fit: the first
     touch of a large buffer is costly on these machines (PERFORMANCE.md)."""
@@ -650,7 +659,7 @@ def _ism_core(
             best = (H, E)
         lam_new, E_new = eig(B, q)
         if lam is not None:
-            change = np.linalg.norm(lam_new - lam) / max(np.linalg.norm(lam), 1e-300)
+            change = _rel_change(lam_new, lam)
             if change < tol:
                 converged = True
                 E, lam = E_new, lam_new
@@ -666,11 +675,7 @@ def _ism_core(
         if prev_E is not None:
             back = float(1.0 - np.linalg.svd(prev_E.T @ E_new, compute_uv=False).min() ** 2)
             backs.append(back)
-            change2 = (
-                np.inf
-                if prev_lam is None
-                else np.linalg.norm(lam_new - prev_lam) / max(np.linalg.norm(prev_lam), 1e-300)
-            )
+            change2 = np.inf if prev_lam is None else _rel_change(lam_new, prev_lam)
             if back < sub_tol or change2 < tol:
                 # period-2 cycle: back to the subspace (or, by the authors' eigenvalue test, to
                 # the eigenvalues) of two steps before, while the last step moved by more
