@@ -298,3 +298,17 @@ def test_median_heuristic_bad_input():
         median_heuristic(np.array([[np.nan, 0.0], [1.0, 1.0]]))
     with pytest.raises(ValueError, match="X"):
         median_heuristic(np.ones(4))
+
+
+def test_private_helpers_match_numpy():
+    from scipy.spatial.distance import pdist
+
+    X = _data(37, 3, 10)
+    out = np.empty(37 * 36 // 2)
+    kn._pdist_nb(X, out)
+    assert np.allclose(out, pdist(X), rtol=1e-14, atol=0)
+    assert np.allclose(kn._half_sq_norms(X, 0.3), 0.15 * (X**2).sum(axis=1), rtol=1e-14)
+    pI, pJ = kn._tile_pairs(3, 3, True)
+    assert list(zip(pI, pJ)) == [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
+    pI, pJ = kn._tile_pairs(2, 3, False)
+    assert list(zip(pI, pJ)) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
