@@ -398,8 +398,9 @@ def render(rows, info, load_before, started, args):
         "that the load disturbs less.",
         "",
         "| n | fused | fused, normalized | dense | hyppo Hsic | floor = GEMM + exp "
-        "| dense / fused | fused / floor (wall) | fused / floor (CPU) | hyppo / fused_norm | load |",
-        "|" + "---|" * 11,
+        "| dense / fused (wall) | dense / fused (CPU) | fused / floor (wall) | fused / floor (CPU) "
+        "| hyppo / fused_norm | load |",
+        "|" + "---|" * 12,
     ]
     for r in rows:
         f, fn, de = r.get("fused"), r.get("fused_norm"), r.get("dense")
@@ -417,6 +418,7 @@ def render(rows, info, load_before, started, args):
             fmt_t(th),
             "-" if fl is None else f"{tfl:.3f} s = {fl['t_gemm']:.3f} + {fl['t_exp']:.3f}",
             "-" if not (tf and td) else f"{td / tf:.1f}x",
+            "-" if not (f and de) else f"{de['cpu'] / f['cpu']:.1f}x",
             "-" if not (tf and tfl) else f"{tf / tfl:.2f}",
             "-" if not (f and fl) else f"{f['cpu'] / fl['cpu']:.2f}",
             "-" if not (tfn and th) else f"{th / tfn:.0f}x",
