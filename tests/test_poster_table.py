@@ -270,3 +270,45 @@ def test_baseline_bad_input():
     fitted = MLPBaseline("ce", width=4, max_epochs=1, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="X must have 4 columns"):
         fitted.predict(X[:, :3])
+
+
+# --------------------------------------------------------------------------- the committed table
+
+
+def test_committed_results_match_the_current_parameters_and_schema():
+    """results/poster_table/ holds the full table made with today's parameters and schema."""
+    folder = pt.results_dir()
+    assert (folder / "folds.csv").exists(), f"{folder}/folds.csv missing: run run_full_table()"
+    ref = pt.load_committed()
+    assert list(ref.folds.columns) == list(pt.FOLD_COLUMNS)
+    assert len(ref.folds) == len(pt.DATASETS) * len(pt.METHODS) * 10
+    prov = ref.params
+    for key in ("git", "machine", "sources_sha256", "this_call", "fold_files", "seeds",
+                "parameters"):
+        assert key in prov, key
+    assert prov["git"]["commit"], "the commit that made the table is not recorded"
+    default = pt.default_parameters()
+    for key in ("datasets", "methods", "n_splits", "max_folds", "folds", "random_state",
+                "max_epochs", "schema"):
+        assert prov["parameters"][key] == default[key], key
+    # every fold file holds exactly the parameters the current code would store for that fold
+    kernel, base = pt._units(pt.DATASETS, pt.METHODS, range(1, 11), "authors", 10,
+                             default["random_state"], default["max_epochs"])
+    f = ref.folds
+    depth = {(r.dataset, r.fold): r.L for r in f[f.method == "ism"].itertuples()}
+    for u in base:
+        u["n_layers"] = int(depth[(u["dataset"], u["fold"])])
+    files = sorted((folder / "folds").glob("*.json"))
+    assert len(files) == len(kernel) + len(base)
+    for u in kernel + base:
+        stored = pt._read_fold(folder / "folds", u)
+        assert stored is not None, f"fold file of {u['dataset']}/{u['method']}/{u['fold']} is stale"
+        row = f[(f.dataset == u["dataset"]) & (f.method == u["method"]) & (f.fold == u["fold"])]
+        assert int(row.seed.iloc[0]) == stored["row"]["seed"]
+    # the fold seeds are the documented ones
+    from kernelnet.parallel import unit_seed
+
+    r0 = f.iloc[0]
+    assert r0.seed == unit_seed(0, 100 * datasets.names().index(r0.dataset) + int(r0.fold))
+    car = pt.load_committed(folder / "car_uci")
+    assert len(car.folds) == 2 * 10 and set(car.folds.method) == {"ism", "ws"}
