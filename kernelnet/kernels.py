@@ -14,7 +14,9 @@ The same tile primitive (:func:`_gauss_tile`) is used by :func:`kernelnet.hsic.h
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 
 import numpy as np
 from numba import njit, prange
@@ -103,25 +105,42 @@ def _exp_nonpos(a):  # pragma: no cover
 _TILE = 256  # rows/cols of a tile: a 256 x 256 float64 tile (512 KiB) stays in a Zen 4 L2 cache
 
 _BLAS_CONTROLLER = None
+_BLAS_LOCK = threading.Lock()
+_BLAS_DEPTH = 0
+_BLAS_LIMITER = None
 
 
+@contextlib.contextmanager
 def _single_threaded_blas():
     """Context manager: one BLAS thread while numba threads each call BLAS on their own tile.
 
+    For any numba kernel (also in other kernelnet modules) whose ``prange`` body calls ``np.dot``.
     numba's ``np.dot`` calls scipy's BLAS (``scipy.linalg.cython_blas``), which may be a different
     library from numpy's. It is imported *before* the threadpoolctl controller is built: a
-    library loaded after the limit was set keeps its default thread count, and an
-    OpenBLAS with 2 threads called from 2 numba threads on a busy machine was measured 20-50x
-    slower (its workers spin against ours). The controller is built once (a library scan costs
-    ~3 ms; ``limit`` then costs ~30 us) and the previous limits are restored on exit.
+    library loaded after the limit was set keeps its default thread count, and an OpenBLAS with
+    2 threads called from 2 numba threads on a busy machine was measured 20-50x slower (its
+    workers spin against ours). The controller is built once (a library scan costs ~3 ms;
+    ``limit`` then ~30 us). Nested or concurrent uses (e.g. joblib's threading backend) are
+    reference-counted: the first entry sets the limit, the last exit restores the previous one.
     """
-    global _BLAS_CONTROLLER
-    if _BLAS_CONTROLLER is None:
-        import scipy.linalg.cython_blas  # noqa: F401
-        from threadpoolctl import ThreadpoolController
+    global _BLAS_CONTROLLER, _BLAS_DEPTH, _BLAS_LIMITER
+    with _BLAS_LOCK:
+        if _BLAS_CONTROLLER is None:
+            import scipy.linalg.cython_blas  # noqa: F401
+            from threadpoolctl import ThreadpoolController
 
-        _BLAS_CONTROLLER = ThreadpoolController()
-    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+            _BLAS_CONTROLLER = ThreadpoolController()
+        if _BLAS_DEPTH == 0:
+            _BLAS_LIMITER = _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+        _BLAS_DEPTH += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_DEPTH -= 1
+            if _BLAS_DEPTH == 0:
+                _BLAS_LIMITER.restore_original_limits()
+                _BLAS_LIMITER = None
 
 
 @njit(cache=True)

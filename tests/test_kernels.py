@@ -312,3 +312,25 @@ def test_private_helpers_match_numpy():
     assert list(zip(pI, pJ)) == [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
     pI, pJ = kn._tile_pairs(2, 3, False)
     assert list(zip(pI, pJ)) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+
+
+def test_blas_limit_is_restored_and_reentrant():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return sorted(d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas")
+
+    X = _data(300, 4, 11)
+    gaussian_kernel(X, sigma=1.0)  # loads scipy's BLAS
+    before = blas_threads()
+    with kn._single_threaded_blas():
+        with kn._single_threaded_blas():
+            assert set(blas_threads()) == {1}
+        assert set(blas_threads()) == {1}  # inner exit keeps the outer limit
+    assert blas_threads() == before
+    with ThreadPoolExecutor(2) as ex:  # concurrent callers (joblib threading backend)
+        res = list(ex.map(lambda k: gaussian_kernel(X, sigma=1.0 + k), range(8)))
+    assert blas_threads() == before
+    assert np.array_equal(res[0], gaussian_kernel(X, sigma=1.0))
