@@ -10,6 +10,13 @@ kernels therefore use :func:`_exp_nonpos`, a branch-free exponential (Cody-Waite
 degree-12 Taylor polynomial, exponent built by bit manipulation) that LLVM vectorises; its
 relative error is below ``5e-16`` on ``[-708, 0]`` (tested against :func:`numpy.exp`).
 The same tile primitive (:func:`_gauss_tile`) is used by :func:`kernelnet.hsic.hsic_gaussian`.
+
+Building blocks for other kernelnet modules' numba kernels (private, but kept stable):
+:func:`_gauss_tile` (a Gaussian tile from one BLAS GEMM and the vectorised exp),
+:func:`_half_sq_norms` (``s |x_i|^2 / 2``; inside a ``parallel=True`` function a vector
+``np.dot`` becomes a parallel reduction whose rounding depends on the thread count, so use this),
+:func:`_tile_pairs`, :func:`_scratch` (reusable tile buffers) and :func:`_single_threaded_blas`
+(wrap every call of a ``prange`` kernel that calls ``np.dot``: one BLAS thread per numba thread).
 """
 
 from __future__ import annotations
