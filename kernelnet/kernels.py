@@ -361,29 +361,59 @@ def gaussian_kernel(X, Y=None, *, sigma):
 # ---------------------------------------------------------------------------------------------
 
 
+@njit(cache=True)
+def _arccos_row(G, nx, ny, i, j0, symmetric, order, out):  # pragma: no cover
+    """Row ``i`` of the arc-cosine kernel, columns ``j0:`` (contiguous writes).
+
+    ``order`` 0 or 1: Cho & Saul's k_0, k_1; ``order=2``: the NTK ``k_1/2 + <x, y> k_0/2``.
+    """
+    m = G.shape[1]
+    for j in range(j0, m):
+        nn = nx[i] * ny[j]
+        if nn == 0.0:
+            v = 0.0  # a zero vector: relu(w.0) = 0 and step(0) = 0
+        else:
+            if symmetric and i == j:
+                c = 1.0  # theta = 0 exactly on the diagonal
+            else:
+                c = min(max(G[i, j] / nn, -1.0), 1.0)
+            theta = math.acos(c)
+            k0 = 1.0 - theta / math.pi
+            if order == 0:
+                v = k0
+            else:
+                # sin(theta) = sqrt(1 - c^2) for theta in [0, pi] (cheaper than libm sin)
+                v = nn * (math.sqrt(max(1.0 - c * c, 0.0)) + (math.pi - theta) * c) / math.pi
+                if order == 2:  # two-layer ReLU NTK: k1 / 2 + (x.y) k0 / 2 (see ntk_relu)
+                    v = 0.5 * v + 0.5 * G[i, j] * k0
+        out[i, j] = v
+
+
 @njit(cache=True, parallel=True)
 def _arccos_nb(G, nx, ny, symmetric, order, out):  # pragma: no cover
-    """Arc-cosine kernel of order 0 or 1 from a Gram matrix and the row norms."""
+    """Arc-cosine kernel of order 0 or 1 from a Gram matrix and the row norms.
+
+    Symmetric case: the upper triangle row by row (rows t and n-1-t in one parallel iteration,
+    so the threads get equal work), then a blocked copy into the lower triangle.
+    """
     n, m = G.shape
-    for i in prange(n):
-        j0 = i if symmetric else 0
-        for j in range(j0, m):
-            nn = nx[i] * ny[j]
-            if nn == 0.0:
-                v = 0.0  # a zero vector: relu(w.0) = 0 and step(0) = 0
-            else:
-                if symmetric and i == j:
-                    c = 1.0  # theta = 0 exactly on the diagonal
-                else:
-                    c = min(max(G[i, j] / nn, -1.0), 1.0)
-                theta = math.acos(c)
-                if order == 0:
-                    v = 1.0 - theta / math.pi
-                else:
-                    v = nn * (math.sin(theta) + (math.pi - theta) * c) / math.pi
-            out[i, j] = v
-            if symmetric:
-                out[j, i] = v
+    if symmetric:
+        for t in prange((n + 1) // 2):
+            _arccos_row(G, nx, ny, t, t, True, order, out)
+            u = n - 1 - t
+            if u != t:
+                _arccos_row(G, nx, ny, u, u, True, order, out)
+        b = 64
+        T = (n + b - 1) // b
+        for I in prange(T):
+            i0 = I * b
+            i1 = min(i0 + b, n)
+            for j in range(i0, n):  # lower part of column block I: out[j, i] = out[i, j], i < j
+                for i in range(i0, min(i1, j)):
+                    out[j, i] = out[i, j]
+    else:
+        for i in prange(n):
+            _arccos_row(G, nx, ny, i, 0, False, order, out)
     return out
 
 
@@ -508,11 +538,9 @@ def ntk_relu(X, Y=None):
     X, Y = _check_pair(X, Y)
     G, nx, ny = _gram_norms(X, Y)
     G = np.ascontiguousarray(G)
-    k0 = np.empty_like(G)
-    k1 = np.empty_like(G)
-    _arccos_nb(G, nx, ny, Y is None, 0, k0)
-    _arccos_nb(G, nx, ny, Y is None, 1, k1)
-    return 0.5 * k1 + 0.5 * G * k0
+    out = np.empty_like(G)
+    _arccos_nb(G, nx, ny, Y is None, 2, out)  # one pass, theta computed once
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -207,12 +207,21 @@ def test_relu_symmetric_psd(X, order):
         assert np.all((K >= -1e-15) & (K <= 1 + 1e-15))
 
 
-def test_ntk_nngp_formulae():
-    X = _data(12, 3, 8)
-    G = X @ X.T
-    assert np.allclose(nngp_relu(X), 0.5 * relu_kernel(X, order=1), rtol=0, atol=0)
-    assert np.allclose(ntk_relu(X), 0.5 * relu_kernel(X, order=1) + 0.5 * G * relu_kernel(X, order=0),
-                       rtol=1e-14, atol=1e-14)
+@pytest.mark.parametrize("second", [False, True])
+def test_ntk_nngp_match_numpy(second):
+    X = _data(40, 3, 8)
+    X[2] = 0.0
+    Y = _data(15, 3, 9) if second else None
+    Yr = X if Y is None else Y
+    G = X @ Yr.T
+    k0 = kn._relu_kernel_numpy(X, Y, order=0)
+    k1 = kn._relu_kernel_numpy(X, Y, order=1)
+    scale = 1 + np.outer(np.linalg.norm(X, axis=1), np.linalg.norm(Yr, axis=1))
+    # as test_relu_matches_numpy: a few ulp of |x||y| (libm vs numpy ufuncs, summation order)
+    assert np.all(np.abs(nngp_relu(X, Y) - 0.5 * k1) <= 1e-13 * scale)
+    assert np.all(np.abs(ntk_relu(X, Y) - (0.5 * k1 + 0.5 * G * k0)) <= 1e-13 * scale)
+    if Y is None:
+        assert np.array_equal(ntk_relu(X), ntk_relu(X).T)
 
 
 def test_ntk_nngp_monte_carlo():
