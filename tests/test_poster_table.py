@@ -312,3 +312,18 @@ def test_committed_results_match_the_current_parameters_and_schema():
     assert r0.seed == unit_seed(0, 100 * datasets.names().index(r0.dataset) + int(r0.fold))
     car = pt.load_committed(folder / "car_uci")
     assert len(car.folds) == 2 * 10 and set(car.folds.method) == {"ism", "ws"}
+
+
+def test_run_full_table_and_reproduce_on_a_small_table(tmp_path):
+    """run_full_table writes the files; reproduce_full_table recomputes them and finds no change."""
+    ref = tmp_path / "ref"
+    pt.run_full_table(ref, n_jobs=1, datasets=["random"], methods=["ws"], progress=False)
+    for name in ("folds.csv", "layers.csv", "summary.csv", "comparison.csv", "provenance.json"):
+        assert (ref / name).exists(), name
+    prov = json.loads((ref / "provenance.json").read_text())
+    assert prov["this_call"]["units_computed"] == 10 and prov["fold_files"]["count"] == 10
+    loaded = pt.load_committed(ref)
+    assert len(loaded.folds) == 10 and list(loaded.folds.columns) == list(pt.FOLD_COLUMNS)
+    diff = pt.reproduce_full_table(tmp_path / "fresh", n_jobs=1, committed=ref, progress=False)
+    assert set(diff.column) == set(pt.COLUMNS) - {"time"}
+    assert (diff.max_abs_fold_diff.fillna(0) == 0).all()
