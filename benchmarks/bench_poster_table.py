@@ -112,7 +112,8 @@ def main(argv=None) -> int:
           "(imports, data loading, numba cache loading)")
     print(f"longest unit: {longest:.1f} s; ideal 2-worker bound max(work/2, longest) = "
           f"{max(work / 2, longest):.1f} s; greedy schedule in map_units' order = {sched:.1f} s "
-          f"(best possible speed-up on these units: {serial['wall'] / (sched + serial['wall'] - work):.2f}x)")
+          f"(best possible speed-up on these units: "
+          f"{serial['wall'] / (sched + serial['wall'] - work):.2f}x)")
     print(f"measured speed-up: {speedup:.2f}x; parallel efficiency {speedup / 2:.0%}")
     print(f"load average after: {load_average()}")
     return 0

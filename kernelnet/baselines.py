@@ -19,9 +19,10 @@ What the authors ran (PyTorch):
   on the class index);
 * inputs z-scored, train and test fold each with its own mean and standard deviation.
 
-:class:`MLPBaseline` runs the same recipe with scikit-learn's :class:`~sklearn.neural_network.MLPClassifier`
-(CE) and :class:`~sklearn.neural_network.MLPRegressor` (MSE), one ``partial_fit`` call per epoch so
-that the authors' stopping rule can be applied between epochs. Set as the authors did:
+:class:`MLPBaseline` runs the same recipe with scikit-learn's
+:class:`~sklearn.neural_network.MLPClassifier` (CE) and
+:class:`~sklearn.neural_network.MLPRegressor` (MSE), one ``partial_fit`` call per epoch so that
+the authors' stopping rule can be applied between epochs. Set as the authors did:
 ``hidden_layer_sizes=(400,) * L``, ``activation="relu"``, ``solver="adam"``,
 ``learning_rate_init=1e-3``, ``batch_size=10``, ``shuffle=True``, Adam's
 :math:`\beta_1 = 0.9, \beta_2 = 0.999, \epsilon = 10^{-8}` (PyTorch's defaults too), and

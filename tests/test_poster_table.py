@@ -138,7 +138,8 @@ def test_stratified_folds():
     [
         (dict(datasets=["wine", "mnist"]), r"datasets must be one of .*'wine'.*'divorce'.*mnist"),
         (dict(datasets="iris"), r"datasets must be one of .*'spiral'"),
-        (dict(methods=["ism", "svm"]), r"methods must be one of 'ism', 'ws', 'ce', 'mse'; got 'svm'"),
+        (dict(methods=["ism", "svm"]),
+         r"methods must be one of 'ism', 'ws', 'ce', 'mse'; got 'svm'"),
         (dict(methods=[]), r"methods must not be empty"),
         (dict(folds="kfold"), r"folds must be one of 'authors', 'stratified'"),
         (dict(datasets=["car_uci"]), r"no stored folds.*stratified"),
@@ -211,7 +212,8 @@ def test_mlp_readings(small):
     f = small.folds
     row = mr[(mr.dataset == "divorce") & (mr.method == "mse") & (mr.column == "T")].iloc[0]
     src = f[(f.dataset == "divorce") & (f.method == "mse")]
-    assert row.hidden == pytest.approx(src["T"].mean()) and row.output == pytest.approx(src.T_out.mean())
+    assert row.hidden == pytest.approx(src["T"].mean())
+    assert row.output == pytest.approx(src.T_out.mean())
     assert set(mr.closer) <= {"hidden", "output", "tie"}
 
 

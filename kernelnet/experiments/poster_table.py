@@ -8,8 +8,8 @@ method    what is fitted on the training fold
 ========= ==============================================================================
 ``ism``   :class:`kernelnet.layerwise.LayerwiseKernelNet` ``method="ism"`` (:math:`W^*`)
 ``ws``    :class:`kernelnet.layerwise.LayerwiseKernelNet` ``method="closed_form"`` (:math:`W_s`)
-``ce``    :class:`kernelnet.baselines.MLPBaseline` ``loss="ce"``, depth = the ISM net's on that fold
-``mse``   :class:`kernelnet.baselines.MLPBaseline` ``loss="mse"``, depth = the ISM net's on that fold
+``ce``    :class:`kernelnet.baselines.MLPBaseline` ``loss="ce"``, the ISM net's depth on that fold
+``mse``   :class:`kernelnet.baselines.MLPBaseline` ``loss="mse"``, the ISM net's depth there
 ========= ==============================================================================
 
 Preprocessing, as the authors ran it (``data/README.md``): the training and the test fold are
@@ -608,7 +608,8 @@ def poster_table(
     random_state = check_int(random_state, "random_state", minimum=0)
     if folds == "authors":
         if n_splits != 10:
-            raise ValueError(f"n_splits must be 10 with folds='authors' (their split), got {n_splits}")
+            raise ValueError(
+                f"n_splits must be 10 with folds='authors' (their split), got {n_splits}")
         no_folds = [d for d in dsets if not _datasets.describe(d).has_folds]
         if no_folds:
             ok = ", ".join(repr(d) for d in valid_ds if _datasets.describe(d).has_folds)
@@ -647,7 +648,8 @@ def poster_table(
         for rec in r["layers"]:
             lay.append({"dataset": r["row"]["dataset"], "method": r["row"]["method"],
                         "fold": r["row"]["fold"], **rec})
-    layers = pd.DataFrame(lay, columns=["dataset", "method", "fold", "layer", "H", "sigma", "width"])
+    layers = pd.DataFrame(
+        lay, columns=["dataset", "method", "fold", "layer", "H", "sigma", "width"])
     if len(layers):
         layers = _order(layers, extra=["layer"])
     params = {
