@@ -164,9 +164,12 @@ def normalized_hsic(K, L, *, variant="cka"):
     else:
         A, B = K - K.mean(axis=0), L - L.mean(axis=0)
     na, nb = np.linalg.norm(A), np.linalg.norm(B)
-    if not na > 0:
+    # centring a constant matrix leaves rounding noise of a few eps max|K| per entry
+    n = K.shape[0]
+    eps = np.finfo(float).eps
+    if not na > 16 * n * eps * np.max(np.abs(K)):
         raise ValueError("K is constant after centring (zero norm): normalised HSIC is undefined")
-    if not nb > 0:
+    if not nb > 16 * n * eps * np.max(np.abs(L)):
         raise ValueError("L is constant after centring (zero norm): normalised HSIC is undefined")
     return float(np.sum(A * B)) / (na * nb)
 
@@ -496,6 +499,7 @@ def hsic_gaussian(X, Y, *, sigma, normalized=False):
             "X gives a Gaussian kernel that is constant after centring (zero norm): "
             "normalised HSIC is undefined"
         )
-    if not nl2 > 0:
+    # Z = Y - mean(Y) of a constant Y is rounding noise (~eps |Y|): ||Z^T Z||_F^2 ~ (n eps^2 |y|^2)^2
+    if not nl2 > (64.0 * np.finfo(float).eps * float(np.sum(Ym * Ym))) ** 2:
         raise ValueError("Y is constant after centring (zero norm): normalised HSIC is undefined")
     return float(numer / np.sqrt(nk2 * nl2))

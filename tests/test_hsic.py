@@ -149,6 +149,9 @@ def test_dense_bad_input():
         normalized_hsic(np.ones((4, 4)), K)
     with pytest.raises(ValueError, match="L is constant"):
         normalized_hsic(K, np.ones((4, 4)), variant="authors")
+    for const in (0.1, 1 / 3, 7.7):  # not exactly representable: centring leaves rounding noise
+        with pytest.raises(ValueError, match="K is constant"):
+            normalized_hsic(np.full((9, 9), const), np.eye(9))
 
 
 # ------------------------------------------------------------------------------ fused route
@@ -311,6 +314,9 @@ def test_hsic_gaussian_bad_input():
         hsic_gaussian(np.ones((20, 2)), y, sigma=1.0, normalized=True)
     with pytest.raises(ValueError, match="Y is constant"):
         hsic_gaussian(X, np.ones((20, 2)), sigma=1.0, normalized="cka")
+    for const in (0.1, 1 / 3):
+        with pytest.raises(ValueError, match="Y is constant"):
+            hsic_gaussian(X, np.full((20, 3), const), sigma=1.0, normalized="authors")
     with pytest.raises(ValueError, match="Z"):
         hsic_gaussian_gamma(X, np.ones((19, 2)), sigma=1.0)
     with pytest.raises(ValueError, match="Z"):
