@@ -44,7 +44,7 @@ from numba import njit, prange
 
 from . import kernels as _kernels
 from ._validation import as_matrix, check_int, check_positive, check_choice
-from .kernels import _TILE, _gauss_tile
+from .kernels import _TILE, _gauss_tile, _half_sq_norms, _single_threaded_blas
 
 __all__ = [
     "solve_direct",
@@ -154,9 +154,9 @@ def _gauss_matvec_nb(X, V, s, tile, nchunks):  # pragma: no cover
     """
     n = X.shape[0]
     q = V.shape[1]
-    h = np.empty(n)
-    for i in range(n):
-        h[i] = 0.5 * s * np.dot(X[i], X[i])
+    # a plain loop (kernels._half_sq_norms): a vector np.dot inside a parallel=True function
+    # becomes a parallel reduction whose rounding depends on the thread count
+    h = _half_sq_norms(X, s)
     T = (n + tile - 1) // tile
     npairs = T * (T + 1) // 2
     pI = np.empty(npairs, np.int64)
@@ -266,8 +266,10 @@ class KernelOperator:
         V = v[:, None] if v.ndim == 1 else v
         self.n_matvec += 1
         if self.kernel == "gaussian":
-            out = _gauss_matvec_nb(self._Xc, np.ascontiguousarray(V), 1.0 / self.sigma**2,
-                                   _TILE, self.nchunks)
+            # each numba thread calls BLAS on its own tile: BLAS itself on one thread
+            with _single_threaded_blas():
+                out = _gauss_matvec_nb(self._Xc, np.ascontiguousarray(V), 1.0 / self.sigma**2,
+                                       _TILE, self.nchunks)
         else:
             out = np.zeros_like(V)
             b = self.tile
