@@ -394,6 +394,8 @@ def test_same_seed_same_table_and_seed_matters():
     c = dw.regulariser_table(seed=4, **kw)
     assert a.equals(b)
     assert not a.equals(c)
+    # the (width, repeat) cells run through kernelnet.parallel.map_units: identical on 2 workers
+    assert a.equals(dw.regulariser_table(seed=3, n_jobs=2, **kw))
     comp = dw.compare_with_talk(a)
     assert set(comp.columns) >= {"talk_no_reg", "ours_reg", "agree"}
 

@@ -301,8 +301,31 @@ def singular_value_vs_discrepancy(*, quick=False, seed=0, m=None, d=10, n=None,
 # ---------------------------------------------------------------------------------------------
 
 
+def _regulariser_unit(unit, seed):
+    """One (width, repeat) cell of the regulariser table: no-reg and reg on the same draw.
+
+    Module level so that :func:`kernelnet.parallel.map_units` can ship it to a worker.
+    """
+    n, rep, p = unit
+    rng = np.random.default_rng(seed)
+    with threadpool_limits(1):
+        X, y, Xt, yt = teacher_data(p["m"], p["m_test"], p["d"], p["k_teacher"], random_state=rng)
+        W0, v = tl.init_weights(n, p["d"], scale=1.0 / math.sqrt(n), random_state=rng)
+        lr = _lr(W0, X)
+        rows = []
+        for method, lam in (("no-reg", 0.0), ("reg", p["reg"])):
+            res = tl.train_gd(X, y, W0, v, lr=lr, n_steps=p["n_steps"], reg=lam,
+                              record_every=p["n_steps"])
+            tr = 100.0 * float(np.mean((tl.forward(res.W, v, X) - y) ** 2))
+            te = 100.0 * float(np.mean((tl.forward(res.W, v, Xt) - yt) ** 2))
+            rows.append(dict(n=n, repeat=rep, method=method, train=tr, test=te,
+                             L2=tl.weight_discrepancy(res.W), R=tl.diversity_regulariser(res.W)))
+    return rows
+
+
 def regulariser_table(*, quick=False, seed=0, widths=TALK_WIDTHS, d=10, m=None, m_test=None,
-                      k_teacher=50, reg=30.0, n_steps=None, repeats=None):
+                      k_teacher=50, reg=30.0, n_steps=None, repeats=None, n_jobs=None,
+                      backend=None, scheduler=None):
     r"""Regenerate the talk's table: train/test error with and without the diversity
     regulariser R, mean (std) over repeats, for each width n.
 
@@ -316,14 +339,21 @@ def regulariser_table(*, quick=False, seed=0, widths=TALK_WIDTHS, d=10, m=None, 
     variance). The talk states none of: data, d, m, lambda, optimiser, steps, error unit,
     repeats.
 
+    The (width, repeat) cells are independent units run through
+    :func:`kernelnet.parallel.map_units` (``n_jobs``, ``backend``, ``scheduler``); each draws
+    from its own generator seeded by ``(seed, unit index)``, so the table is identical serially,
+    on local processes or on a Dask cluster.
+
     Returns
     -------
     DataFrame
         Long format: ``n``, ``method``, ``split``, ``mean``, ``std`` (over repeats, ddof=1),
         plus ``L2`` and ``R`` (means of the final weight discrepancy and regulariser).
     """
+    from kernelnet.parallel import map_units
+
     quick = _quick(quick)
-    rng = np.random.default_rng(_seed(seed))
+    seed = _seed(seed)
     widths = [check_int(int(n), "widths", minimum=2) for n in widths]
     m = (300 if quick else 1000) if m is None else check_int(m, "m", minimum=2)
     m_test = (300 if quick else 1000) if m_test is None else check_int(m_test, "m_test",
@@ -333,22 +363,11 @@ def regulariser_table(*, quick=False, seed=0, widths=TALK_WIDTHS, d=10, m=None, 
     repeats = (2 if quick else 5) if repeats is None else check_int(repeats, "repeats",
                                                                     minimum=2)
     reg = check_nonnegative(reg, "reg")
-    rec = []
-    with threadpool_limits(1):
-        for n in widths:
-            for rep in range(repeats):
-                X, y, Xt, yt = teacher_data(m, m_test, d, k_teacher, random_state=rng)
-                W0, v = tl.init_weights(n, d, scale=1.0 / math.sqrt(n), random_state=rng)
-                lr = _lr(W0, X)
-                for method, lam in (("no-reg", 0.0), ("reg", reg)):
-                    res = tl.train_gd(X, y, W0, v, lr=lr, n_steps=n_steps, reg=lam,
-                                      record_every=n_steps)
-                    tr = 100.0 * float(np.mean((tl.forward(res.W, v, X) - y) ** 2))
-                    te = 100.0 * float(np.mean((tl.forward(res.W, v, Xt) - yt) ** 2))
-                    rec.append(dict(n=n, repeat=rep, method=method, train=tr, test=te,
-                                    L2=tl.weight_discrepancy(res.W),
-                                    R=tl.diversity_regulariser(res.W)))
-    raw = pd.DataFrame(rec)
+    params = dict(m=m, m_test=m_test, d=d, k_teacher=k_teacher, reg=reg, n_steps=n_steps)
+    units = [(n, rep, params) for n in widths for rep in range(repeats)]
+    results = map_units(_regulariser_unit, units, seed=seed, n_jobs=n_jobs, backend=backend,
+                        scheduler=scheduler, desc="regulariser table")
+    raw = pd.DataFrame([row for rows in results for row in rows])
     out = []
     for (n, method), g in raw.groupby(["n", "method"], sort=True):
         for split in ("train", "test"):
