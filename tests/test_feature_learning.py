@@ -462,3 +462,7 @@ def test_chapter_experiments_same_seed_same_curves():
     for x, y in zip(a, b):
         pd.testing.assert_frame_equal(x, y)
     assert not a[1].equals(c[1]) and not a[3].equals(c[3])
+    # the (d, n) cells run through kernelnet.parallel.map_units: identical on 2 workers
+    par = ch.sample_complexity(dims=(6,), ns=(100, 200), m=16, n_test=100, n_kernel_max=200,
+                               seed=3, n_jobs=2).drop(columns="seconds")
+    pd.testing.assert_frame_equal(a[3], par)

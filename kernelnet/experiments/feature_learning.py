@@ -235,7 +235,8 @@ def first_step_alignment(dims=(16, 32, 64), ns_per_d2=(0.5, 1, 2, 4, 8, 16, 32),
 
 def sample_complexity(dims=(8, 16, 32), ns=(250, 500, 1000, 2000, 4000, 8000, 16000), *, p=3,
                       r=2, m=1024, n_test=2000, n_kernel_max=8000, kernel_max_d=None,
-                      ridges=(1e-4, 1e-3, 1e-2), methods=("algorithm1", "rf", "ntk"), seed=0):
+                      ridges=(1e-4, 1e-3, 1e-2), methods=("algorithm1", "rf", "ntk"), seed=0,
+                      n_jobs=None, backend=None, scheduler=None):
     r"""Test error against :math:`n` for Algorithm 1, random features and NTK regression.
 
     Target :func:`~kernelnet.feature_learning.make_target` (:math:`d, r, p`; variance 1, half
@@ -253,46 +254,64 @@ def sample_complexity(dims=(8, 16, 32), ns=(250, 500, 1000, 2000, 4000, 8000, 16
     Every method gets its best ridge from ``ridges`` on the test set (an oracle choice, the same
     for all). Error = test MSE / Var f*.
 
+    The (d, n) cells are independent units run through :func:`kernelnet.parallel.map_units`
+    (``n_jobs``, ``backend``, ``scheduler``). The target and test set of each ``d`` come from a
+    generator seeded by ``(seed, d)``, the training sample and network draws of a cell from its
+    own ``(seed, unit index)`` stream, so the table is identical however it is scheduled.
+
     Returns
     -------
     DataFrame with columns method, d, p, r, n, error, ridge, seconds.
     """
-    rng = np.random.default_rng(seed)
+    from kernelnet.parallel import map_units
+
+    opts = dict(p=p, r=r, m=m, n_test=n_test, n_kernel_max=n_kernel_max,
+                kernel_max_d=kernel_max_d, ridges=tuple(ridges), methods=tuple(methods),
+                seed=int(seed))
+    units = [(int(d), int(n), opts) for d in dims for n in ns]
+    parts = map_units(_sample_complexity_unit, units, seed=int(seed), n_jobs=n_jobs,
+                      backend=backend, scheduler=scheduler, desc="sample complexity")
+    return pd.DataFrame([row for rows in parts for row in rows])
+
+
+def _sample_complexity_unit(unit, unit_seed):
+    """One (d, n) cell of :func:`sample_complexity` (module level, for the workers)."""
+    d, n, o = unit
+    p, r, m = o["p"], o["r"], o["m"]
+    trng = np.random.default_rng([o["seed"], d])  # the same target and test set for every n
+    tgt = fl.make_target(d, r, p, random_state=trng)
+    Xt = fl.sample_inputs(o["n_test"], d, random_state=trng)
+    yt = tgt(Xt)
+    rng = np.random.default_rng(unit_seed)
+    X = fl.sample_inputs(n, d, random_state=rng)
+    y = tgt(X)
+    fit_seed = int(rng.integers(2**31))
     rows = []
-    for d in dims:
-        tgt = fl.make_target(d, r, p, random_state=rng)
-        Xt = fl.sample_inputs(n_test, d, random_state=rng)
-        yt = tgt(Xt)
-        for n in ns:
-            X = fl.sample_inputs(n, d, random_state=rng)
-            y = tgt(X)
-            fit_seed = int(rng.integers(2**31))
-            for method in methods:
-                if method == "ntk" and (n > n_kernel_max or
-                                        (kernel_max_d is not None and d > kernel_max_d)):
-                    continue
-                t0 = time.perf_counter()
-                best = (np.inf, None)
-                if method == "ntk":
-                    alpha, beta, yr = fl.preprocess(X, y)
-                    K = fl.network_ntk(X, bias=True)
-                    Kt = fl.network_ntk(Xt, X, bias=True)
-                    err, lam = _krr_oracle(K, Kt, yr, yt - alpha - Xt @ beta, ridges)
-                    best = (err, lam)
+    for method in o["methods"]:
+        if method == "ntk" and (n > o["n_kernel_max"] or
+                                (o["kernel_max_d"] is not None and d > o["kernel_max_d"])):
+            continue
+        t0 = time.perf_counter()
+        best = (np.inf, None)
+        if method == "ntk":
+            alpha, beta, yr = fl.preprocess(X, y)
+            K = fl.network_ntk(X, bias=True)
+            Kt = fl.network_ntk(Xt, X, bias=True)
+            best = _krr_oracle(K, Kt, yr, yt - alpha - Xt @ beta, o["ridges"])
+        else:
+            for lam in o["ridges"]:
+                if method == "algorithm1":
+                    res = fl.algorithm1(X, y, m=m, ridge=lam, random_state=fit_seed)
                 else:
-                    for lam in ridges:
-                        if method == "algorithm1":
-                            res = fl.algorithm1(X, y, m=m, ridge=lam, random_state=fit_seed)
-                        else:
-                            res = fl.random_features_regression(X, y, m=m, ridge=lam,
-                                                                random_state=fit_seed)
-                        err = float(np.mean((res.predict(Xt) - yt) ** 2))
-                        if err < best[0]:
-                            best = (err, lam)
-                rows.append({"method": method, "d": d, "p": p, "r": r, "n": n,
-                             "error": best[0] / tgt.variance, "ridge": best[1],
-                             "seconds": time.perf_counter() - t0})
-    return pd.DataFrame(rows)
+                    res = fl.random_features_regression(X, y, m=m, ridge=lam,
+                                                        random_state=fit_seed)
+                err = float(np.mean((res.predict(Xt) - yt) ** 2))
+                if err < best[0]:
+                    best = (err, lam)
+        rows.append({"method": method, "d": d, "p": p, "r": r, "n": n,
+                     "error": best[0] / tgt.variance, "ridge": best[1],
+                     "seconds": time.perf_counter() - t0})
+    return rows
 
 
 def n_to_reach(df, threshold, by=("method", "d", "p")):
