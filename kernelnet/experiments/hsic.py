@@ -39,7 +39,7 @@ def blobs(n: int, separation: float, *, n_classes: int = 3, d: int = 2, random_s
 def dependence_sweep(
     separations, *, n: int = 300, n_permutations: int = 20, random_state=0
 ) -> pd.DataFrame:
-    """HSIC between blob inputs and their labels as the blobs move apart.
+    r"""HSIC between blob inputs and their labels as the blobs move apart.
 
     For each separation: the fused and the dense HSIC at the median-heuristic bandwidth, both
     normalised variants, the mean and 95th percentile of HSIC under random permutations of
