@@ -1,6 +1,6 @@
 r"""Hilbert-Schmidt independence criterion (HSIC): dense estimators and a fused Gaussian route.
 
-Notation (``/work/shared/DEFINITIONS.md``): :math:`H = I - \mathbf 1\mathbf 1^\top/n`; labels as
+Notation (``DEFINITIONS.md``): :math:`H = I - \mathbf 1\mathbf 1^\top/n`; labels as
 one-hot :math:`Y` (n x c), :math:`L = YY^\top`, :math:`\Gamma = HLH`. The biased estimator of
 Gretton et al. (2005, Lemma 1 / Definition 2) is
 

@@ -4,7 +4,7 @@ Every public function validates its input with :mod:`kernelnet._validation` (``V
 the argument), passes C-contiguous float64 arrays to a private numba kernel and has a plain NumPy
 reference (``_<name>_numpy``) that the tests compare against.
 
-Speed notes (``/work/shared/PERFORMANCE.md``): pairwise squared distances are computed from a Gram
+Speed notes (``PERFORMANCE.md``): pairwise squared distances are computed from a Gram
 matrix, i.e. a BLAS GEMM, and numba's ``math.exp`` is a scalar libm call (~5 ns). The Gaussian
 kernels therefore use :func:`_exp_nonpos`, a branch-free exponential (Cody-Waite range reduction,
 degree-12 Taylor polynomial, exponent built by bit manipulation) that LLVM vectorises; its
@@ -463,7 +463,7 @@ def relu_kernel(X, Y=None, *, order=1):
                     \big(\sin\theta + (\pi - \theta)\cos\theta\big),
 
     i.e. :math:`k_n(x, y) = 2\,\mathbb{E}_{w \sim N(0, I)}[\Theta(w^\top x)\Theta(w^\top y)
-    (w^\top x)^n (w^\top y)^n]` (Cho & Saul 2009, eqs. 1-6; ``/work/shared/DEFINITIONS.md``).
+    (w^\top x)^n (w^\top y)^n]` (Cho & Saul 2009, eqs. 1-6; ``DEFINITIONS.md``).
 
     Conventions: if ``x`` or ``y`` is the zero vector, ``k_0 = k_1 = 0`` (this is the expectation
     with :math:`\Theta(0) = 0`, i.e. ``relu'(0) = 0``); when ``Y`` is omitted the diagonal uses

@@ -518,7 +518,7 @@ def single_thread():
     On the shared 2-core machines (load average often > 5) a ``parallel=True`` numba loop or a
     2-thread BLAS call waits for a busy core at every barrier: measured here, a 4,000-point
     matrix-free mat-vec took 1.9 s with 2 threads under load and 0.035 s with one
-    (``/work/shared/PERFORMANCE.md`` makes the same point for small ``eigh`` calls).
+    (``PERFORMANCE.md`` makes the same point for small ``eigh`` calls).
     """
     import numba
     from threadpoolctl import threadpool_limits
