@@ -94,7 +94,8 @@ def _krr_oracle(K, Kt, y, yt, ridges):
 
 
 def curse_of_dimensionality(dims=(1, 2, 4, 8), ns=(64, 128, 256, 512, 1024, 2048), *,
-                            n_test=2000, ridges=(1e-6, 1e-4, 1e-2, 1.0), seed=0):
+                            n_test=2000, ridges=(1e-6, 1e-4, 1e-2, 1.0), seed=0,
+                            n_jobs=None, backend=None, scheduler=None):
     r"""Gaussian-kernel ridge regression error against :math:`n` for several :math:`d`.
 
     Target :func:`fourier_target` on :math:`x \sim U[0, 1]^d`, bandwidth by the median heuristic
@@ -103,26 +104,41 @@ def curse_of_dimensionality(dims=(1, 2, 4, 8), ns=(64, 128, 256, 512, 1024, 2048
     divided by the target's variance. Seed 004: "for some desired error
     :math:`\epsilon`, :math:`n = \Omega((1/\epsilon)^d)`".
 
+    The (d, n) cells are independent units run through :func:`kernelnet.parallel.map_units`
+    (``n_jobs``: local workers; ``backend``: ``"sequential"``, ``"loky"``, ``"threading"`` or
+    ``"dask"``; ``scheduler``: Dask scheduler address). The target and test set of each ``d``
+    come from a generator seeded by ``(seed, d)``, the training sample of a cell from its own
+    ``(seed, unit index)`` stream, so the table is identical however it is scheduled.
+
     Returns
     -------
     DataFrame with columns d, n, error, ridge, sigma.
     """
-    rng = np.random.default_rng(seed)
-    rows = []
-    for d in dims:
-        f = fourier_target(d, random_state=rng)
-        Xt = rng.uniform(size=(n_test, d))
-        yt = f(Xt)
-        vt = float(np.var(yt))
-        for n in ns:
-            X = rng.uniform(size=(n, d))
-            y = f(X)
-            sigma = median_heuristic(X[: min(n, 500)])
-            K = gaussian_kernel(X, sigma=sigma)
-            Kt = gaussian_kernel(Xt, X, sigma=sigma)
-            err, lam = _krr_oracle(K, Kt, y, yt, ridges)
-            rows.append({"d": d, "n": n, "error": err / vt, "ridge": lam, "sigma": sigma})
+    from kernelnet.parallel import map_units
+
+    opts = dict(n_test=int(n_test), ridges=tuple(ridges), seed=int(seed))
+    units = [(int(d), int(n), opts) for d in dims for n in ns]
+    rows = map_units(_curse_unit, units, seed=int(seed), n_jobs=n_jobs, backend=backend,
+                     scheduler=scheduler, desc="curse of dimensionality")
     return pd.DataFrame(rows)
+
+
+def _curse_unit(unit, unit_seed):
+    """One (d, n) cell of :func:`curse_of_dimensionality` (module level, for the workers)."""
+    d, n, o = unit
+    trng = np.random.default_rng([o["seed"], d])  # the same target and test set for every n
+    f = fourier_target(d, random_state=trng)
+    Xt = trng.uniform(size=(o["n_test"], d))
+    yt = f(Xt)
+    vt = float(np.var(yt))
+    rng = np.random.default_rng(unit_seed)
+    X = rng.uniform(size=(n, d))
+    y = f(X)
+    sigma = median_heuristic(X[: min(n, 500)])
+    K = gaussian_kernel(X, sigma=sigma)
+    Kt = gaussian_kernel(Xt, X, sigma=sigma)
+    err, lam = _krr_oracle(K, Kt, y, yt, o["ridges"])
+    return {"d": d, "n": n, "error": err / vt, "ridge": lam, "sigma": sigma}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,7 +146,8 @@ def curse_of_dimensionality(dims=(1, 2, 4, 8), ns=(64, 128, 256, 512, 1024, 2048
 # ---------------------------------------------------------------------------------------------
 
 
-def lemma1_sweep(dims=(16, 32, 64, 128, 256, 512), *, r=2, p=3, m=16, n_mc=1_000_000, seed=0):
+def lemma1_sweep(dims=(16, 32, 64, 128, 256, 512), *, r=2, p=3, m=16, n_mc=1_000_000, seed=0,
+                 n_jobs=None, backend=None, scheduler=None):
     r"""Lemma 1 as :math:`d` grows: population gradient vs :math:`-2a_jHw_j/\sqrt{2\pi}`.
 
     For each :math:`d`: a target from :func:`kernelnet.feature_learning.make_target`, :math:`m`
@@ -149,41 +166,59 @@ def lemma1_sweep(dims=(16, 32, 64, 128, 256, 512), *, r=2, p=3, m=16, n_mc=1_000
     the reference :math:`\sqrt r/d`, the MC error bar, and the fitted constant
     :math:`\hat c = \langle G, -2a_jHw_j\rangle/\lVert 2a_jHw_j\rVert^2` (Lemma 1 says
     :math:`1/\sqrt{2\pi} = 0.3989`) with its error bar, for both the MC and exact gradients.
+
+    Each ``d`` is an independent unit run through :func:`kernelnet.parallel.map_units`
+    (``n_jobs``: local workers; ``backend``: ``"sequential"``, ``"loky"``, ``"threading"`` or
+    ``"dask"``; ``scheduler``: Dask scheduler address); its target, initialisation and Monte
+    Carlo samples come from its own ``(seed, unit index)`` stream, so the table is identical
+    however it is scheduled.
     """
+    from kernelnet.parallel import map_units
+
     m = check_int(m, "m", minimum=2)
-    rng = np.random.default_rng(seed)
+    opts = dict(r=int(r), p=int(p), m=m, n_mc=int(n_mc))
+    units = [(int(d), opts) for d in dims]
+    parts = map_units(_lemma1_unit, units, seed=int(seed), n_jobs=n_jobs, backend=backend,
+                      scheduler=scheduler, desc="lemma 1")
+    return pd.DataFrame([row for rows in parts for row in rows])
+
+
+def _lemma1_unit(unit, unit_seed):
+    """One ``d`` of :func:`lemma1_sweep` (module level, for the workers)."""
+    d, o = unit
+    r, p, m = o["r"], o["p"], o["m"]
+    rng = np.random.default_rng(unit_seed)
+    tgt = fl.make_target(d, r, p, random_state=rng)
+    a, W, b = fl.symmetric_init(2 * m, d, random_state=rng)
+    a, W = a[:m], W[:m]
+    H = tgt.hessian()
+    G = fl.population_gradient_W(tgt, W, a)
+    Gmc, se = fl.population_gradient_W_mc(tgt, W, a, n_samples=o["n_mc"], random_state=rng)
+    L = fl.lemma1_term(tgt, W, a)
+    base = -2.0 * a[:, None] * (W @ H)  # L = base / sqrt(2 pi)
+    bn2 = np.einsum("ij,ij->i", base, base)
     rows = []
-    for d in dims:
-        tgt = fl.make_target(d, r, p, random_state=rng)
-        a, W, b = fl.symmetric_init(2 * m, d, random_state=rng)
-        a, W = a[:m], W[:m]
-        H = tgt.hessian()
-        G = fl.population_gradient_W(tgt, W, a)
-        Gmc, se = fl.population_gradient_W_mc(tgt, W, a, n_samples=n_mc, random_state=rng)
-        L = fl.lemma1_term(tgt, W, a)
-        base = -2.0 * a[:, None] * (W @ H)  # L = base / sqrt(2 pi)
-        bn2 = np.einsum("ij,ij->i", base, base)
-        for j in range(m):
-            nl = np.linalg.norm(L[j])
-            rows.append({
-                "d": d, "neuron": j,
-                "cos_mc": float(Gmc[j] @ L[j] / (np.linalg.norm(Gmc[j]) * nl)),
-                "cos_exact": float(G[j] @ L[j] / (np.linalg.norm(G[j]) * nl)),
-                "relerr_mc": float(np.linalg.norm(Gmc[j] - L[j]) / nl),
-                "relerr_exact": float(np.linalg.norm(G[j] - L[j]) / nl),
-                "remainder_mc": float(np.linalg.norm(Gmc[j] - L[j])),
-                "remainder_exact": float(np.linalg.norm(G[j] - L[j])),
-                "mc_vs_exact": float(np.linalg.norm(Gmc[j] - G[j])),
-                "se": float(se[j]),
-                "norm_L": float(nl),
-                "c_mc": float(Gmc[j] @ base[j] / bn2[j]),
-                "c_exact": float(G[j] @ base[j] / bn2[j]),
-                # the error of c_mc is at most se / ||base|| (projection of the MC error)
-                "c_se": float(se[j] / math.sqrt(bn2[j])),
-                "sqrt_r_over_d": math.sqrt(r) / d,
-                "w_norm": float(np.linalg.norm(W[j])),
-            })
-    return pd.DataFrame(rows)
+    for j in range(m):
+        nl = np.linalg.norm(L[j])
+        rows.append({
+            "d": d, "neuron": j,
+            "cos_mc": float(Gmc[j] @ L[j] / (np.linalg.norm(Gmc[j]) * nl)),
+            "cos_exact": float(G[j] @ L[j] / (np.linalg.norm(G[j]) * nl)),
+            "relerr_mc": float(np.linalg.norm(Gmc[j] - L[j]) / nl),
+            "relerr_exact": float(np.linalg.norm(G[j] - L[j]) / nl),
+            "remainder_mc": float(np.linalg.norm(Gmc[j] - L[j])),
+            "remainder_exact": float(np.linalg.norm(G[j] - L[j])),
+            "mc_vs_exact": float(np.linalg.norm(Gmc[j] - G[j])),
+            "se": float(se[j]),
+            "norm_L": float(nl),
+            "c_mc": float(Gmc[j] @ base[j] / bn2[j]),
+            "c_exact": float(G[j] @ base[j] / bn2[j]),
+            # the error of c_mc is at most se / ||base|| (projection of the MC error)
+            "c_se": float(se[j] / math.sqrt(bn2[j])),
+            "sqrt_r_over_d": math.sqrt(r) / d,
+            "w_norm": float(np.linalg.norm(W[j])),
+        })
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -366,6 +401,7 @@ def solver_scaling(ns=(1000, 2000, 4000, 8000), *, d=10, lam=1e-4, tol=1e-6, ran
     -------
     DataFrame: n, method, seconds, n_iter, converged, flops, rel_diff (vs direct), matrix_free.
     """
+    # stays serial (no map_units): it measures wall-clock times, which parallel units would distort
     rng = np.random.default_rng(seed)
     rows = []
     for n in ns:
