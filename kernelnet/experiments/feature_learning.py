@@ -227,7 +227,7 @@ def _lemma1_unit(unit, unit_seed):
 
 
 def first_step_alignment(dims=(16, 32, 64), ns_per_d2=(0.5, 1, 2, 4, 8, 16, 32), *, r=2, p=3,
-                         m=512, seed=0):
+                         m=512, seed=0, n_jobs=None, backend=None, scheduler=None):
     r"""Principal angles between the top-:math:`r` right singular subspace of :math:`W^{(1)}` and :math:`\mathrm{row}(U)`.
 
     One step of Algorithm 1 (preprocessing, symmetric init, :math:`W^{(1)} =
@@ -237,30 +237,47 @@ def first_step_alignment(dims=(16, 32, 64), ns_per_d2=(0.5, 1, 2, 4, 8, 16, 32),
     signal :math:`\eta_1/\sqrt d`, i.e. :math:`n \gtrsim d^2`. Also at :math:`n = \infty`: the
     exact population step.
 
+    The (d, c) cells, and the population step of each ``d``, are independent units run through
+    :func:`kernelnet.parallel.map_units` (``n_jobs``: local workers; ``backend``:
+    ``"sequential"``, ``"loky"``, ``"threading"`` or ``"dask"``; ``scheduler``: Dask scheduler
+    address). The target and initialisation of each ``d`` come from a generator seeded by
+    ``(seed, d)``, the training sample of a cell from its own ``(seed, unit index)`` stream, so
+    the table is identical however it is scheduled.
+
     Returns
     -------
     DataFrame with columns d, n, n_over_d2r, angle_max, angle_mean (radians), sin_max.
     """
-    rng = np.random.default_rng(seed)
-    rows = []
-    for d in dims:
-        tgt = fl.make_target(d, r, p, random_state=rng)
-        a0, W0, b0 = fl.symmetric_init(m, d, random_state=rng)
-        eta1 = math.sqrt(d)
-        for c in ns_per_d2:
-            n = max(int(round(c * d * d * r)), 8)
-            X = fl.sample_inputs(n, d, random_state=rng)
-            _, _, yr = fl.preprocess(X, tgt(X))
-            W1 = -eta1 * fl.loss_gradient_W(X, yr, a0, W0, b0)
-            ang = fl.principal_angles(W1, tgt.U)
-            rows.append({"d": d, "n": n, "n_over_d2r": n / (d * d * r),
-                         "angle_max": float(ang.max()), "angle_mean": float(ang.mean()),
-                         "sin_max": float(np.sin(ang.max()))})
-        W1 = -eta1 * fl.population_gradient_W(tgt, W0, a0)
-        ang = fl.principal_angles(W1, tgt.U)
-        rows.append({"d": d, "n": np.inf, "n_over_d2r": np.inf, "angle_max": float(ang.max()),
-                     "angle_mean": float(ang.mean()), "sin_max": float(np.sin(ang.max()))})
+    from kernelnet.parallel import map_units
+
+    opts = dict(r=int(r), p=int(p), m=int(m), seed=int(seed))
+    # per d: one unit per factor c, then the population step (c = inf)
+    units = [(int(d), float(c), opts) for d in dims for c in (*ns_per_d2, math.inf)]
+    rows = map_units(_alignment_unit, units, seed=int(seed), n_jobs=n_jobs, backend=backend,
+                     scheduler=scheduler, desc="first-step alignment")
     return pd.DataFrame(rows)
+
+
+def _alignment_unit(unit, unit_seed):
+    """One (d, c) cell of :func:`first_step_alignment`; ``c = inf``: the population step."""
+    d, c, o = unit
+    r, p = o["r"], o["p"]
+    trng = np.random.default_rng([o["seed"], d])  # the same target and W0 for every c
+    tgt = fl.make_target(d, r, p, random_state=trng)
+    a0, W0, b0 = fl.symmetric_init(o["m"], d, random_state=trng)
+    eta1 = math.sqrt(d)
+    if math.isinf(c):
+        n = n_over = np.inf
+        W1 = -eta1 * fl.population_gradient_W(tgt, W0, a0)
+    else:
+        n = max(int(round(c * d * d * r)), 8)
+        n_over = n / (d * d * r)
+        X = fl.sample_inputs(n, d, random_state=np.random.default_rng(unit_seed))
+        _, _, yr = fl.preprocess(X, tgt(X))
+        W1 = -eta1 * fl.loss_gradient_W(X, yr, a0, W0, b0)
+    ang = fl.principal_angles(W1, tgt.U)
+    return {"d": d, "n": n, "n_over_d2r": n_over, "angle_max": float(ang.max()),
+            "angle_mean": float(ang.mean()), "sin_max": float(np.sin(ang.max()))}
 
 
 # ---------------------------------------------------------------------------------------------
