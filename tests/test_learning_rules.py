@@ -662,6 +662,19 @@ def test_experiment_scaling():
         ex.scaling(target=1.5)
 
 
+def test_experiment_sweeps_identical_on_two_workers():
+    # the sweeps run their units through kernelnet.parallel.map_units: same seed, exactly the
+    # same numbers serially and on 2 local workers
+    a = ex.learning_curves(N=2, M=2, n_runs=3, decades=0.5, seed=7)
+    b = ex.learning_curves(N=2, M=2, n_runs=3, decades=0.5, seed=7, n_jobs=2)
+    for m in ("gd", "np", "wp"):
+        for key in ("mean", "se", "theory"):
+            np.testing.assert_array_equal(a[m][key], b[m][key])
+    kw = dict(Ns=(2, 3), Ms=(1, 2), N_fixed=2, M_fixed=1, target=0.3, n_runs=2, seed=7)
+    ra, rb = ex.scaling(**kw), ex.scaling(n_jobs=2, **kw)
+    assert ra["table"].equals(rb["table"]) and ra["slopes"].equals(rb["slopes"])
+
+
 def test_experiment_activation_and_linear_neuron():
     a = ex.activation_equivalence(seed=1)
     assert a["identity_err"] <= 4 * EPS and a["net_err"] <= 1e2 * EPS

@@ -83,7 +83,26 @@ def talk_table() -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 
 
-def gram_convergence(*, quick=False, seed=0, m=None, d=10, widths=None):
+def _gram_unit(unit, seed):
+    """One width of :func:`gram_convergence`: a Monte Carlo G_n against the closed form.
+
+    Module level so that :func:`kernelnet.parallel.map_units` can ship it to a worker.
+    """
+    n, p = unit
+    rng = np.random.default_rng(seed)
+    X, G, iu = p["X"], p["G"], np.triu_indices(p["X"].shape[0])
+    with threadpool_limits(1):
+        Gn, se = tl.relu_gram_mc(X, int(n), random_state=rng)
+        err = (Gn - G)[iu]
+        rms = float(np.sqrt(np.mean(err**2)))
+        rms_se = float(np.sqrt(np.mean(se[iu] ** 2)))
+        return dict(n=int(n), rms_error=rms, rms_se=rms_se, z_rms=rms / rms_se,
+                    op_error=float(np.linalg.norm(Gn - G, 2)),
+                    lam_min_Gn=float(np.linalg.eigvalsh(Gn)[0]))
+
+
+def gram_convergence(*, quick=False, seed=0, m=None, d=10, widths=None, n_jobs=None,
+                     backend=None, scheduler=None):
     r"""How fast :math:`G_n = D^\top D/n` (the Monte Carlo estimate of
     :math:`G = \mathbb E_w[G_n]` with n weight draws) approaches the closed form.
 
@@ -93,6 +112,11 @@ def gram_convergence(*, quick=False, seed=0, m=None, d=10, widths=None):
     :math:`\lVert G_n - G\rVert_2` that enters the talk's bound
     :math:`\lambda_m(G_n) \ge \lambda_m(G) - \lVert G - G_n\rVert`.
 
+    The inputs X (and so G) are drawn once from ``default_rng(seed)`` and shared; the widths
+    are independent units run through :func:`kernelnet.parallel.map_units` (``n_jobs``,
+    ``backend``, ``scheduler``), each drawing its weights from its own generator seeded by
+    ``(seed, unit index)``, so the table is identical serially, on local processes or on Dask.
+
     Returns
     -------
     table : DataFrame
@@ -100,27 +124,23 @@ def gram_convergence(*, quick=False, seed=0, m=None, d=10, widths=None):
     info : dict
         ``slope`` (fitted log-log slope of ``rms_error`` against n; theory -1/2), ``lam_min_G``.
     """
+    from kernelnet.parallel import map_units
+
     quick = _quick(quick)
-    rng = np.random.default_rng(_seed(seed))
+    seed = _seed(seed)
+    rng = np.random.default_rng(seed)
     m = (40 if quick else 200) if m is None else check_int(m, "m", minimum=2)
     d = check_int(d, "d", minimum=2)
     if widths is None:
         widths = [10, 100, 1_000, 10_000] if quick else [10, 30, 100, 300, 1_000, 3_000, 10_000,
                                                           30_000, 100_000]
+    widths = [check_int(int(n), "widths", minimum=1) for n in widths]
     X = tl.sample_sphere(m, d, random_state=rng)
     G = tl.relu_gram(X)
-    iu = np.triu_indices(m)
     lam_G = float(np.linalg.eigvalsh(G)[0])
-    rows = []
-    with threadpool_limits(1):
-        for n in widths:
-            Gn, se = tl.relu_gram_mc(X, int(n), random_state=rng)
-            err = (Gn - G)[iu]
-            rms = float(np.sqrt(np.mean(err**2)))
-            rms_se = float(np.sqrt(np.mean(se[iu] ** 2)))
-            rows.append(dict(n=int(n), rms_error=rms, rms_se=rms_se, z_rms=rms / rms_se,
-                             op_error=float(np.linalg.norm(Gn - G, 2)),
-                             lam_min_Gn=float(np.linalg.eigvalsh(Gn)[0])))
+    params = dict(X=X, G=G)
+    rows = map_units(_gram_unit, [(n, params) for n in widths], seed=seed, n_jobs=n_jobs,
+                     backend=backend, scheduler=scheduler, desc="gram convergence")
     df = pd.DataFrame(rows)
     return df, {"slope": _slope(df.n, df.rms_error), "lam_min_G": lam_G, "m": m, "d": d}
 
@@ -253,8 +273,34 @@ def _clustered_weights(n, d, n_clusters, spread, rng):
     return centres[labels] + spread * rng.standard_normal((n, d)) / math.sqrt(d)
 
 
+def _discrepancy_unit(unit, seed):
+    """One repeat of :func:`singular_value_vs_discrepancy`: one X, random and clustered W.
+
+    Module level so that :func:`kernelnet.parallel.map_units` can ship it to a worker.
+    """
+    rep, p = unit
+    rng = np.random.default_rng(seed)
+    m, n, d, half = p["m"], p["n"], p["d"], p["half"]
+    rows = []
+    with threadpool_limits(1):
+        X = tl.sample_sphere(m, d, random_state=rng)
+        W = rng.standard_normal((n, d))
+        rows.append(dict(kind="random", spread=np.inf, repeat=rep,
+                         L2=tl.weight_discrepancy(W),
+                         s2_over_n=tl.min_singular_value_D(W, X) ** 2 / n,
+                         half_m_gamma_m=half))
+        for sp in p["spreads"]:
+            W = _clustered_weights(n, d, p["n_clusters"], float(sp), rng)
+            rows.append(dict(kind="clustered", spread=float(sp), repeat=rep,
+                             L2=tl.weight_discrepancy(W),
+                             s2_over_n=tl.min_singular_value_D(W, X) ** 2 / n,
+                             half_m_gamma_m=half))
+    return rows
+
+
 def singular_value_vs_discrepancy(*, quick=False, seed=0, m=None, d=10, n=None,
-                                  n_clusters=3, spreads=None, repeats=None):
+                                  n_clusters=3, spreads=None, repeats=None, n_jobs=None,
+                                  backend=None, scheduler=None):
     r"""Measured :math:`s_m(D)^2` for random (diverse) and clustered (non-diverse) weights,
     against the weight discrepancy :math:`L_2(W)` and the first term :math:`nm\gamma_m/2` of the
     talk's bound :math:`s_m(D)^2 \ge nm\gamma_m/2 - cn\rho L_2(W)`.
@@ -264,36 +310,33 @@ def singular_value_vs_discrepancy(*, quick=False, seed=0, m=None, d=10, n=None,
     random unit centres plus Gaussian noise of norm ~``spread``; spread -> infinity recovers
     random weights.
 
+    The repeats are independent units run through :func:`kernelnet.parallel.map_units`
+    (``n_jobs``, ``backend``, ``scheduler``); each draws its X and weights from its own generator
+    seeded by ``(seed, unit index)``, so the table is identical serially, on local processes or
+    on a Dask cluster.
+
     Returns
     -------
     DataFrame
         ``kind`` (``"random"`` / ``"clustered"``), ``spread``, ``L2`` (:math:`L_2(W)`),
         ``s2_over_n`` (:math:`s_m(D)^2/n`), ``half_m_gamma_m`` (:math:`m\gamma_m/2`).
     """
+    from kernelnet.parallel import map_units
+
     quick = _quick(quick)
-    rng = np.random.default_rng(_seed(seed))
+    seed = _seed(seed)
     m = (40 if quick else 150) if m is None else check_int(m, "m", minimum=2)
     n = (100 if quick else 400) if n is None else check_int(n, "n", minimum=2)
     repeats = (2 if quick else 5) if repeats is None else check_int(repeats, "repeats", minimum=1)
     if spreads is None:
         spreads = np.geomspace(0.01, 10.0, 6 if quick else 13)
     half = 0.5 * m * float(tl.gamma_sequence(d, m)[-1])
-    rows = []
-    with threadpool_limits(1):
-        for rep in range(repeats):
-            X = tl.sample_sphere(m, d, random_state=rng)
-            W = rng.standard_normal((n, d))
-            rows.append(dict(kind="random", spread=np.inf, repeat=rep,
-                             L2=tl.weight_discrepancy(W),
-                             s2_over_n=tl.min_singular_value_D(W, X) ** 2 / n,
-                             half_m_gamma_m=half))
-            for sp in spreads:
-                W = _clustered_weights(n, d, n_clusters, float(sp), rng)
-                rows.append(dict(kind="clustered", spread=float(sp), repeat=rep,
-                                 L2=tl.weight_discrepancy(W),
-                                 s2_over_n=tl.min_singular_value_D(W, X) ** 2 / n,
-                                 half_m_gamma_m=half))
-    return pd.DataFrame(rows)
+    params = dict(m=m, n=n, d=d, half=half, n_clusters=n_clusters,
+                  spreads=[float(sp) for sp in spreads])
+    results = map_units(_discrepancy_unit, [(rep, params) for rep in range(repeats)], seed=seed,
+                        n_jobs=n_jobs, backend=backend, scheduler=scheduler,
+                        desc="s_m(D) vs discrepancy")
+    return pd.DataFrame([row for rows in results for row in rows])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,13 +455,38 @@ def compare_with_talk(ours: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 
 
-def gradient_flow_widths(*, quick=False, seed=0, m=None, d=10, widths=None, t_factor=4.0):
+def _flow_unit(unit, seed):
+    """One width of :func:`gradient_flow_widths`: the flow from a fresh N(0, I) initialisation.
+
+    Module level so that :func:`kernelnet.parallel.map_units` can ship it to a worker.
+    """
+    n, p = unit
+    rng = np.random.default_rng(seed)
+    X, y, lam0 = p["X"], p["y"], p["lam0"]
+    with threadpool_limits(1):
+        W, a = tl.init_weights(int(n), p["d"], random_state=rng)
+        fr = tl.gradient_flow(X, y, W, a, t_max=p["t_max"], lambda0=lam0, record_every=10)
+    row = dict(n=int(n), max_move=float(fr.max_move[-1]), R_prime=fr.R_prime,
+               min_lam_ratio=float(fr.lam_min.min() / lam0),
+               bound_holds=bool(np.all(fr.r2 <= fr.bound * (1 + 1e-9))),
+               final_ratio=float(fr.r2[-1] / fr.r2[0]))
+    return fr, row
+
+
+def gradient_flow_widths(*, quick=False, seed=0, m=None, d=10, widths=None, t_factor=4.0,
+                         n_jobs=None, backend=None, scheduler=None):
     r"""Gradient flow of Du et al. (2018) at several widths on one data set.
 
     Normalisation (theirs): :math:`f(x) = n^{-1/2}\sum_r a_r\sigma(w_r^\top x)`,
     :math:`L = \frac12\sum_i (y_i - f(x_i))^2`, :math:`w_r(0) \sim N(0, I)`, a fixed; labels
     :math:`y_i` uniform on [-1, 1] (bounded, as they assume). Flow up to
     :math:`t = t_{\mathrm{factor}}/\lambda_0`, :math:`\lambda_0 = \lambda_{\min}(G)`.
+
+    The data (X, y) are drawn once from ``default_rng(seed)`` and shared; the widths are
+    independent units run through :func:`kernelnet.parallel.map_units` (``n_jobs``,
+    ``backend``, ``scheduler``), each drawing its initial weights from its own generator seeded
+    by ``(seed, unit index)``, so the results are identical serially, on local processes or on
+    a Dask cluster.
 
     Returns
     -------
@@ -433,28 +501,26 @@ def gradient_flow_widths(*, quick=False, seed=0, m=None, d=10, widths=None, t_fa
         ``slope`` (log-log slope of max_move vs n; Du et al.'s bound scales as -1/2),
         ``lambda0``, ``t_max``.
     """
+    from kernelnet.parallel import map_units
+
     quick = _quick(quick)
-    rng = np.random.default_rng(_seed(seed))
+    seed = _seed(seed)
+    rng = np.random.default_rng(seed)
     m = (10 if quick else 20) if m is None else check_int(m, "m", minimum=2)
     d = check_int(d, "d", minimum=2)
     t_factor = check_positive(t_factor, "t_factor")
     if widths is None:
         widths = [100, 300, 1000, 3000] if quick else [100, 300, 1000, 3000, 10000, 30000]
+    widths = [check_int(int(n), "widths", minimum=1) for n in widths]
     X = tl.sample_sphere(m, d, random_state=rng)
     y = rng.uniform(-1.0, 1.0, m)
     lam0 = float(np.linalg.eigvalsh(tl.relu_gram(X))[0])
     t_max = t_factor / lam0
-    paths, rows = {}, []
-    with threadpool_limits(1):
-        for n in widths:
-            W, a = tl.init_weights(int(n), d, random_state=rng)
-            fr = tl.gradient_flow(X, y, W, a, t_max=t_max, lambda0=lam0, record_every=10)
-            paths[int(n)] = fr
-            rows.append(dict(n=int(n), max_move=float(fr.max_move[-1]), R_prime=fr.R_prime,
-                             min_lam_ratio=float(fr.lam_min.min() / lam0),
-                             bound_holds=bool(np.all(fr.r2 <= fr.bound * (1 + 1e-9))),
-                             final_ratio=float(fr.r2[-1] / fr.r2[0])))
-    df = pd.DataFrame(rows)
+    params = dict(X=X, y=y, lam0=lam0, t_max=t_max, d=d)
+    results = map_units(_flow_unit, [(n, params) for n in widths], seed=seed, n_jobs=n_jobs,
+                        backend=backend, scheduler=scheduler, desc="gradient flow widths")
+    paths = {int(n): fr for n, (fr, _) in zip(widths, results)}
+    df = pd.DataFrame([row for _, row in results])
     return paths, df, {"slope": _slope(df.n, df.max_move), "lambda0": lam0, "t_max": t_max,
                        "m": m, "d": d}
 

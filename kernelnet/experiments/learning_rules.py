@@ -184,7 +184,23 @@ def _run_many(N, M, method, eta, sigma, T, n_runs, rng):
     return curves, float(np.sum(W_star**2))
 
 
-def learning_curves(N=6, M=4, n_runs=None, sigma=1e-3, decades=2.0, quick=True, seed=0):
+def _curve_unit(unit, seed):
+    """One run of :func:`learning_curves`: a fresh teacher, one rule, normalised curves.
+
+    Module level so that :func:`kernelnet.parallel.map_units` can ship it to a worker.
+    Returns the run's normalised error curve and the exact mean of its normalised curve (its
+    own e0 sets the noise floor's share, sigma^2 C / (4 K e0)).
+    """
+    method, run, p = unit
+    rng = np.random.default_rng(seed)
+    N, M, eta, sigma, T = p["N"], p["M"], p["eta"][method], p["sigma"], p["T"]
+    c, e0 = _run_many(N, M, method, eta, sigma, T, 1, rng)
+    theory = lr.student_teacher_learning_curve(N, M, method, eta, sigma, T, e0) / e0
+    return c[0] / e0, theory
+
+
+def learning_curves(N=6, M=4, n_runs=None, sigma=1e-3, decades=2.0, quick=True, seed=0,
+                    n_jobs=None, backend=None, scheduler=None):
     r"""BP (gradient descent), NP and WP learning curves at their optimal learning rates.
 
     Each rule runs online on the student-teacher model from :math:`W_0 = 0` at
@@ -192,6 +208,11 @@ def learning_curves(N=6, M=4, n_runs=None, sigma=1e-3, decades=2.0, quick=True, 
     enough steps that WP's mean error falls by ``decades`` decades. Errors are normalised by
     :math:`e_0 = \|W^*\|_F^2`; each curve is the mean over runs (fresh teacher per run), beside
     the exact mean curve :func:`kernelnet.learning_rules.student_teacher_learning_curve`.
+
+    The (rule, run) pairs are independent units run through
+    :func:`kernelnet.parallel.map_units` (``n_jobs``, ``backend``, ``scheduler``); each draws its
+    teacher and noise from its own generator seeded by ``(seed, unit index)``, so the curves are
+    identical serially, on local processes or on a Dask cluster.
 
     Returns
     -------
@@ -205,22 +226,25 @@ def learning_curves(N=6, M=4, n_runs=None, sigma=1e-3, decades=2.0, quick=True, 
                        minimum=2)
     sigma = check_positive(sigma, "sigma")
     decades = check_positive(decades, "decades")
-    rng = _rng(seed)
-    K = {m: 1.0 / (2.0 * lr.optimal_learning_rate(N, M, m)) for m in ("gd", "np", "wp")}
+    seed = check_int(seed, "seed", minimum=0)
+    from kernelnet.parallel import map_units
+
+    methods = ("gd", "np", "wp")
+    K = {m: 1.0 / (2.0 * lr.optimal_learning_rate(N, M, m)) for m in methods}
     T = int(np.ceil(K["wp"] * decades * np.log(10) * 1.1))
     out = {"steps": np.arange(T + 1), "N": N, "M": M, "sigma": sigma, "n_runs": n_runs, "K": K}
-    for m in ("gd", "np", "wp"):
-        eta = 1.0 / (2.0 * K[m])
-        curves, theory = [], 0.0
-        for _ in range(n_runs):
-            c, e0 = _run_many(N, M, m, eta, sigma, T, 1, rng)
-            curves.append(c[0] / e0)
-            # exact mean of the normalised curve of this run (its own e0 sets the noise floor's
-            # share, sigma^2 C / (4 K e0))
-            theory = theory + lr.student_teacher_learning_curve(N, M, m, eta, sigma, T, e0) / e0
-        curves = np.array(curves)
+    params = dict(N=N, M=M, sigma=sigma, T=T, eta={m: 1.0 / (2.0 * K[m]) for m in methods})
+    units = [(m, run, params) for m in methods for run in range(n_runs)]
+    results = map_units(_curve_unit, units, seed=seed, n_jobs=n_jobs, backend=backend,
+                        scheduler=scheduler, desc="learning curves")
+    for i, m in enumerate(methods):
+        mine = results[i * n_runs:(i + 1) * n_runs]
+        curves = np.array([c for c, _ in mine])
+        theory = 0.0
+        for _, th in mine:  # summed in run order, as before
+            theory = theory + th
         out[m] = {"mean": curves.mean(axis=0), "se": curves.std(axis=0) / np.sqrt(n_runs),
-                  "theory": theory / n_runs, "eta": eta}
+                  "theory": theory / n_runs, "eta": params["eta"][m]}
     return out
 
 
@@ -229,8 +253,38 @@ def _crossing(curve, level):
     return int(idx[0]) if idx.size else -1
 
 
+def _scaling_unit(unit, seed):
+    """One (sweep, N, M, rule) cell of :func:`scaling`: ``n_runs`` runs and the exact curve.
+
+    Module level so that :func:`kernelnet.parallel.map_units` can ship it to a worker.
+    """
+    sweep, N, M, m, p = unit
+    rng = np.random.default_rng(seed)
+    target, sigma, n_runs = p["target"], p["sigma"], p["n_runs"]
+    eta = lr.optimal_learning_rate(N, M, m)
+    K = 1.0 / (2.0 * eta)
+    T = int(np.ceil(1.5 * K * np.log(1.0 / target))) + 10
+    curves, theory = [], 0.0
+    for _ in range(n_runs):
+        c, e0 = _run_many(N, M, m, eta, sigma, T, 1, rng)
+        curves.append(c[0] / e0)
+        theory = theory + lr.student_teacher_learning_curve(N, M, m, eta, sigma, T, e0) / e0
+    curves = np.array(curves)
+    mean = curves.mean(axis=0)
+    theory = theory / n_runs
+    t_ex = _crossing(theory, target)
+    # Monte Carlo error of the crossing time: the run average at t_ex has relative standard
+    # error d; the mean curve falls by a factor rho per step there, so the crossing moves by
+    # about d / (-ln rho) steps.
+    rho = 1.0 - 1.0 / K
+    d = float(curves[:, t_ex].std() / np.sqrt(n_runs) / mean[t_ex])
+    return {"sweep": sweep, "N": N, "M": M, "method": m,
+            "t_measured": _crossing(mean, target), "t_exact": t_ex,
+            "t_se": d / -np.log(rho), "K": K}
+
+
 def scaling(Ns=None, Ms=None, N_fixed=4, M_fixed=4, target=0.1, sigma=1e-3, n_runs=None,
-            quick=True, seed=0):
+            quick=True, seed=0, n_jobs=None, backend=None, scheduler=None):
     r"""Time for GD, NP and WP to reach a fixed error, as a function of N and of M.
 
     The time is the first step at which the run-averaged normalised error
@@ -241,6 +295,11 @@ def scaling(Ns=None, Ms=None, N_fixed=4, M_fixed=4, target=0.1, sigma=1e-3, n_ru
     :math:`K_{\mathrm{WP}} = (MN+2)(N+2)`, so for large sizes
     :math:`t_{\mathrm{GD}} \propto N`, :math:`t_{\mathrm{NP}} \propto NM`,
     :math:`t_{\mathrm{WP}} \propto N^2 M` (log-log slopes in N: 1, 1, 2; in M: 0, 1, 1).
+
+    The (sweep, N, M, rule) cells are independent units run through
+    :func:`kernelnet.parallel.map_units` (``n_jobs``, ``backend``, ``scheduler``); each draws its
+    ``n_runs`` teachers and noise from its own generator seeded by ``(seed, unit index)``, so the
+    table is identical serially, on local processes or on a Dask cluster.
 
     Returns
     -------
@@ -264,32 +323,16 @@ def scaling(Ns=None, Ms=None, N_fixed=4, M_fixed=4, target=0.1, sigma=1e-3, n_ru
     sigma = check_positive(sigma, "sigma")
     n_runs = check_int(n_runs if n_runs is not None else (8 if quick else 32), "n_runs",
                        minimum=1)
-    rng = _rng(seed)
-    rows = []
-    for sweep, pairs in (("N", [(n, M_fixed) for n in Ns]), ("M", [(N_fixed, m) for m in Ms])):
-        for N, M in pairs:
-            for m in ("gd", "np", "wp"):
-                eta = lr.optimal_learning_rate(N, M, m)
-                K = 1.0 / (2.0 * eta)
-                T = int(np.ceil(1.5 * K * np.log(1.0 / target))) + 10
-                curves, theory = [], 0.0
-                for _ in range(n_runs):
-                    c, e0 = _run_many(N, M, m, eta, sigma, T, 1, rng)
-                    curves.append(c[0] / e0)
-                    theory = theory + lr.student_teacher_learning_curve(
-                        N, M, m, eta, sigma, T, e0) / e0
-                curves = np.array(curves)
-                mean = curves.mean(axis=0)
-                theory = theory / n_runs
-                t_ex = _crossing(theory, target)
-                # Monte Carlo error of the crossing time: the run average at t_ex has relative
-                # standard error d; the mean curve falls by a factor rho per step there, so the
-                # crossing moves by about d / (-ln rho) steps.
-                rho = 1.0 - 1.0 / K
-                d = float(curves[:, t_ex].std() / np.sqrt(n_runs) / mean[t_ex])
-                rows.append({"sweep": sweep, "N": N, "M": M, "method": m,
-                             "t_measured": _crossing(mean, target), "t_exact": t_ex,
-                             "t_se": d / -np.log(rho), "K": K})
+    seed = check_int(seed, "seed", minimum=0)
+    from kernelnet.parallel import map_units
+
+    params = dict(target=target, sigma=sigma, n_runs=n_runs)
+    units = [(sweep, N, M, m, params)
+             for sweep, pairs in (("N", [(n, M_fixed) for n in Ns]),
+                                  ("M", [(N_fixed, mm) for mm in Ms]))
+             for N, M in pairs for m in ("gd", "np", "wp")]
+    rows = map_units(_scaling_unit, units, seed=seed, n_jobs=n_jobs, backend=backend,
+                     scheduler=scheduler, desc="scaling")
     table = pd.DataFrame(rows)
     asym = {("N", "gd"): 1.0, ("N", "np"): 1.0, ("N", "wp"): 2.0,
             ("M", "gd"): 0.0, ("M", "np"): 1.0, ("M", "wp"): 1.0}
