@@ -417,6 +417,12 @@ def test_diverse_weights_sweeps_identical_on_two_workers():
     assert ta.equals(tb) and ia == ib and list(pa) == list(pb) == [10, 20]
     for n in pa:
         np.testing.assert_array_equal(pa[n].r2, pb[n].r2)
+    kw = dict(d=4, m_values=(5, 12, 8))
+    sa, ta, ia = dw.kernel_spectrum(seed=5, **kw)
+    sb, tb, ib = dw.kernel_spectrum(seed=5, n_jobs=2, **kw)
+    assert ta.equals(tb) and sa["m"] == sb["m"] == 12 and len(sa["eig"]) == 12
+    np.testing.assert_array_equal(sa["eig"], sb["eig"])
+    assert ia["lam_slope"] == ib["lam_slope"]
 
 
 def test_experiment_bad_parameters_raise():

@@ -150,9 +150,32 @@ def gram_convergence(*, quick=False, seed=0, m=None, d=10, widths=None, n_jobs=N
 # ---------------------------------------------------------------------------------------------
 
 
-def kernel_spectrum(*, quick=False, seed=0, d=5, m_values=None):
+def _spectrum_unit(unit, seed):
+    """One m of :func:`kernel_spectrum`: the eigenvalues of G for m fresh points on the sphere.
+
+    Module level so that :func:`kernelnet.parallel.map_units` can ship it to a worker.
+    """
+    mm, p = unit
+    rng = np.random.default_rng(seed)
+    gam_m = float(p["gamma"][mm - 1])
+    with threadpool_limits(1):
+        X = tl.sample_sphere(mm, p["d"], random_state=rng)
+        ev = np.linalg.eigvalsh(tl.relu_gram(X))
+    lam = float(ev[0])
+    row = dict(m=mm, lam_m=lam, gamma_m=gam_m, half_m_gamma_m=0.5 * mm * gam_m,
+               m_gamma_m=mm * gam_m, holds=bool(lam >= 0.5 * mm * gam_m))
+    return (ev[::-1] / mm if mm == p["mmax"] else None), row
+
+
+def kernel_spectrum(*, quick=False, seed=0, d=5, m_values=None, n_jobs=None, backend=None,
+                    scheduler=None):
     r"""Eigenvalues of G on the sphere against the spherical-harmonic eigenvalues
     :math:`\gamma_u` (computed by Funk-Hecke quadrature, :func:`kernelnet.twolayer.gamma_sequence`).
+
+    The m values are independent units run through :func:`kernelnet.parallel.map_units`
+    (``n_jobs``, ``backend``, ``scheduler``), each drawing its m points from its own generator
+    seeded by ``(seed, unit index)``, so the table is identical serially, on local processes or
+    on a Dask cluster.
 
     Returns
     -------
@@ -169,8 +192,10 @@ def kernel_spectrum(*, quick=False, seed=0, d=5, m_values=None):
         :math:`\gamma_u` over even u in [50, 400] (theory: -d, from the :math:`\sqrt{1-t}`
         singularity of arccos), ``degrees``: degree eigenvalues and multiplicities.
     """
+    from kernelnet.parallel import map_units
+
     quick = _quick(quick)
-    rng = np.random.default_rng(_seed(seed))
+    seed = _seed(seed)
     d = check_int(d, "d", minimum=2)
     if m_values is None:
         m_values = [10, 20, 50, 100, 200, 400] if quick else [10, 20, 50, 100, 200, 500, 1000,
@@ -178,19 +203,15 @@ def kernel_spectrum(*, quick=False, seed=0, d=5, m_values=None):
     m_values = [check_int(int(mm), "m_values", minimum=2) for mm in m_values]
     mmax = max(m_values)
     gam = tl.gamma_sequence(d, mmax)
-    rows = []
+    params = dict(d=d, gamma=gam, mmax=mmax)
+    results = map_units(_spectrum_unit, [(mm, params) for mm in m_values], seed=seed,
+                        n_jobs=n_jobs, backend=backend, scheduler=scheduler,
+                        desc="kernel spectrum")
     eig_big = None
-    with threadpool_limits(1):
-        for mm in m_values:
-            X = tl.sample_sphere(mm, d, random_state=rng)
-            ev = np.linalg.eigvalsh(tl.relu_gram(X))
-            if mm == mmax:
-                eig_big = ev[::-1] / mm
-            lam = float(ev[0])
-            rows.append(dict(m=mm, lam_m=lam, gamma_m=float(gam[mm - 1]),
-                             half_m_gamma_m=0.5 * mm * float(gam[mm - 1]),
-                             m_gamma_m=mm * float(gam[mm - 1]),
-                             holds=bool(lam >= 0.5 * mm * gam[mm - 1])))
+    for ev, _ in results:  # the last unit at the largest m, as before
+        if ev is not None:
+            eig_big = ev
+    rows = [row for _, row in results]
     df = pd.DataFrame(rows)
     g_u, mult = tl.harmonic_eigenvalues(d, 12)
     g_far, _ = tl.harmonic_eigenvalues(d, 400)
