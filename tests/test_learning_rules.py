@@ -673,6 +673,16 @@ def test_experiment_sweeps_identical_on_two_workers():
     kw = dict(Ns=(2, 3), Ms=(1, 2), N_fixed=2, M_fixed=1, target=0.3, n_runs=2, seed=7)
     ra, rb = ex.scaling(**kw), ex.scaling(n_jobs=2, **kw)
     assert ra["table"].equals(rb["table"]) and ra["slopes"].equals(rb["slopes"])
+    kw = dict(margins=(0.1, 0.3), n=50, d=3, n_datasets=2, seed=7)
+    assert ex.perceptron_mistakes(**kw).equals(ex.perceptron_mistakes(n_jobs=2, **kw))
+    kw = dict(N=3, M=2, sigma=0.2, draws=[1, 5], n_repeats=3, seed=7)
+    ga, gb = ex.gradient_estimates(**kw), ex.gradient_estimates(n_jobs=2, **kw)
+    assert ga["table"].equals(gb["table"]) and ga["variance"].equals(gb["variance"])
+    kw = dict(D=3, lam_max_values=(2.0, 4.0), eta=1e-2, T=200, n_runs=2, seed=7)
+    ha, hb = ex.hebbian_growth(**kw), ex.hebbian_growth(n_jobs=2, **kw)
+    assert ha["table"].equals(hb["table"])
+    for key in ("eta_t", "log_norm", "angle"):
+        np.testing.assert_array_equal(ha["trajectory"][key], hb["trajectory"][key])
 
 
 def test_experiment_activation_and_linear_neuron():

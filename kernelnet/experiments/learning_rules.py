@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from kernelnet import learning_rules as lr
 from kernelnet._validation import check_int, check_positive
@@ -104,7 +105,29 @@ def lagrangian_backprop(sizes=(4, 8, 6, 3), n=16, activation="tanh", seed=0):
 # ------------------------------------------------------------------------------------------------
 
 
-def gradient_estimates(N=8, M=4, sigma=0.1, draws=None, n_repeats=20, quick=True, seed=0):
+def _estimate_unit(unit, seed):
+    """One repeat of one (method, baseline) of :func:`gradient_estimates`: Kmax fresh draws.
+
+    Module level so that :func:`kernelnet.parallel.map_units` can ship it to a worker.
+    Returns the per-draw squared errors, and the relative error and cosine of the running
+    averages at the requested K.
+    """
+    method, baseline, _, p = unit
+    rng = np.random.default_rng(seed)
+    W, W_star, x, G, G2, draws = p["W"], p["W_star"], p["x"], p["G"], p["G2"], p["draws"]
+    with threadpool_limits(1):  # the same BLAS rounding in every process
+        g = lr.perturbation_gradient_estimates(W, W_star, x, p["sigma"], int(draws.max()),
+                                               method, baseline, random_state=rng)
+        sq = np.sum((g - G) ** 2, axis=(1, 2))
+        cs = np.cumsum(g, axis=0)[draws - 1] / draws[:, None, None]
+        d = cs - G
+        rel = np.sqrt(np.sum(d**2, axis=(1, 2)) / G2)
+        cos = np.sum(cs * G, axis=(1, 2)) / (np.sqrt(np.sum(cs**2, axis=(1, 2))) * np.sqrt(G2))
+    return sq, rel, cos
+
+
+def gradient_estimates(N=8, M=4, sigma=0.1, draws=None, n_repeats=20, quick=True, seed=0,
+                       n_jobs=None, backend=None, scheduler=None):
     r"""WP and NP averages over :math:`K` noise draws against the true gradient.
 
     At a random :math:`W`, teacher :math:`W^*` and one input :math:`x`, for each method (WP,
@@ -113,6 +136,12 @@ def gradient_estimates(N=8, M=4, sigma=0.1, draws=None, n_repeats=20, quick=True
     :math:`\|\bar g_K - G\| / \|G\|`, averaged over ``n_repeats`` independent repeats. The
     prediction for the relative error is :math:`\sqrt{v / (K \|G\|^2)}` with :math:`v` the exact
     per-draw variance of :func:`kernelnet.learning_rules.perturbation_estimator_variance`.
+
+    :math:`W`, :math:`W^*` and :math:`x` are drawn once from ``default_rng(seed)`` and shared;
+    the (method, baseline, repeat) triples are independent units run through
+    :func:`kernelnet.parallel.map_units` (``n_jobs``, ``backend``, ``scheduler``), each drawing
+    its noise from its own generator seeded by ``(seed, unit index)``, so the tables are
+    identical serially, on local processes or on a Dask cluster.
 
     Returns
     -------
@@ -127,45 +156,43 @@ def gradient_estimates(N=8, M=4, sigma=0.1, draws=None, n_repeats=20, quick=True
     M = check_int(M, "M", minimum=1)
     sigma = check_positive(sigma, "sigma")
     n_repeats = check_int(n_repeats, "n_repeats", minimum=2)
+    seed = check_int(seed, "seed", minimum=0)
     if draws is None:
         draws = np.unique(np.round(np.logspace(0, 3 if quick else 4, 13)).astype(int))
     draws = np.asarray(draws, dtype=int)
     if draws.ndim != 1 or draws.size == 0 or np.any(draws < 1):
         raise ValueError("draws must be a non-empty 1-D list of positive integers")
+    from kernelnet.parallel import map_units
+
     rng = _rng(seed)
     W_star = rng.standard_normal((M, N)) / np.sqrt(N)
     W = W_star + rng.standard_normal((M, N)) / np.sqrt(N)
     x = rng.standard_normal(N)
     G = lr.student_teacher_gradient(W, W_star, x)
     G2 = float(np.sum(G**2))
-    Kmax = int(draws.max())
+    combos = [(method, baseline) for method in ("wp", "np") for baseline in (True, False)]
+    params = dict(W=W, W_star=W_star, x=x, G=G, G2=G2, draws=draws, sigma=sigma)
+    units = [(method, baseline, r, params) for method, baseline in combos
+             for r in range(n_repeats)]
+    results = map_units(_estimate_unit, units, seed=seed, n_jobs=n_jobs, backend=backend,
+                        scheduler=scheduler, desc="gradient estimates")
     rows, vrows = [], []
-    for method in ("wp", "np"):
-        for baseline in (True, False):
-            v = lr.perturbation_estimator_variance(W, W_star, x, sigma, method, baseline)
-            cos = np.empty((n_repeats, draws.size))
-            rel = np.empty((n_repeats, draws.size))
-            sq_all = []
-            for r in range(n_repeats):
-                g = lr.perturbation_gradient_estimates(W, W_star, x, sigma, Kmax, method,
-                                                       baseline, random_state=rng)
-                sq_all.append(np.sum((g - G) ** 2, axis=(1, 2)))
-                cs = np.cumsum(g, axis=0)[draws - 1] / draws[:, None, None]
-                d = cs - G
-                rel[r] = np.sqrt(np.sum(d**2, axis=(1, 2)) / G2)
-                cos[r] = np.sum(cs * G, axis=(1, 2)) / (np.sqrt(np.sum(cs**2, axis=(1, 2)))
-                                                        * np.sqrt(G2))
-            sq = np.concatenate(sq_all)
-            vrows.append({"method": method, "baseline": baseline, "var_measured": sq.mean(),
-                          "var_se": sq.std() / np.sqrt(sq.size), "var_exact": v,
-                          "rel_var_exact": v / G2})
-            for j, K in enumerate(draws):
-                rows.append({"method": method, "baseline": baseline, "K": int(K),
-                             "cos_mean": cos[:, j].mean(), "cos_std": cos[:, j].std(),
-                             "relerr_rms": float(np.sqrt(np.mean(rel[:, j] ** 2))),
-                             "relerr2_se": float(np.std(rel[:, j] ** 2) / np.sqrt(n_repeats)),
-                             "relerr_std": rel[:, j].std(),
-                             "relerr_pred": np.sqrt(v / (K * G2))})
+    for i, (method, baseline) in enumerate(combos):
+        mine = results[i * n_repeats:(i + 1) * n_repeats]
+        v = lr.perturbation_estimator_variance(W, W_star, x, sigma, method, baseline)
+        rel = np.array([r for _, r, _ in mine])
+        cos = np.array([c for _, _, c in mine])
+        sq = np.concatenate([q for q, _, _ in mine])
+        vrows.append({"method": method, "baseline": baseline, "var_measured": sq.mean(),
+                      "var_se": sq.std() / np.sqrt(sq.size), "var_exact": v,
+                      "rel_var_exact": v / G2})
+        for j, K in enumerate(draws):
+            rows.append({"method": method, "baseline": baseline, "K": int(K),
+                         "cos_mean": cos[:, j].mean(), "cos_std": cos[:, j].std(),
+                         "relerr_rms": float(np.sqrt(np.mean(rel[:, j] ** 2))),
+                         "relerr2_se": float(np.std(rel[:, j] ** 2) / np.sqrt(n_repeats)),
+                         "relerr_std": rel[:, j].std(),
+                         "relerr_pred": np.sqrt(v / (K * G2))})
     return {"draws": draws, "table": pd.DataFrame(rows), "variance": pd.DataFrame(vrows),
             "N": N, "M": M, "sigma": sigma, "n_repeats": n_repeats}
 
@@ -466,14 +493,38 @@ def _covariance(ev, rng):
     return (Q * ev) @ Q.T
 
 
+def _hebbian_unit(unit, seed):
+    """One run of one covariance of :func:`hebbian_growth`: fresh inputs and start.
+
+    Module level so that :func:`kernelnet.parallel.map_units` can ship it to a worker.
+    """
+    _, r, p = unit
+    rng = np.random.default_rng(seed)
+    T_l, eta, L, D = p["T"], p["eta"], p["L"], p["D"]
+    with threadpool_limits(1):  # the same BLAS rounding in every process
+        X = rng.standard_normal((T_l, D)) @ L.T
+        tr = lr.hebbian(X, 0.1 * rng.standard_normal(D), eta)
+        ln = np.log(np.linalg.norm(tr, axis=1))
+        half = T_l // 2
+        rate = (ln[-1] - ln[half]) / (eta * (T_l - half))
+        ang = lr.subspace_angles(tr, p["v1"])
+    return rate, ang[-1], ((ln, ang) if r == 0 else None)
+
+
 def hebbian_growth(D=6, lam_max_values=(1.0, 2.0, 3.0, 4.0, 6.0), eta=1e-3, T=None,
-                   n_runs=None, quick=True, seed=0):
+                   n_runs=None, quick=True, seed=0, n_jobs=None, backend=None, scheduler=None):
     r"""Hebbian learning: growth rate of :math:`\ln\|w\|` against :math:`\lambda_{\max}(C)`.
 
     For each :math:`\lambda_{\max}`, a covariance with spectrum :math:`\lambda_{\max}\cdot(1,
     0.5, 0.3, 0.2, \dots)` feeds the plain Hebbian rule; the slope of :math:`\ln\|w_t\|` against
     :math:`\eta t` over the second half is compared with :math:`\lambda_{\max}`, and the angle to
     the top eigenvector is tracked.
+
+    The covariance for the i-th :math:`\lambda_{\max}` is drawn from
+    ``default_rng([seed, i])``; the (covariance, run) pairs are independent units run through
+    :func:`kernelnet.parallel.map_units` (``n_jobs``, ``backend``, ``scheduler``), each drawing
+    its inputs and start from its own generator seeded by ``(seed, unit index)``, so the table is
+    identical serially, on local processes or on a Dask cluster.
 
     Returns
     -------
@@ -488,29 +539,32 @@ def hebbian_growth(D=6, lam_max_values=(1.0, 2.0, 3.0, 4.0, 6.0), eta=1e-3, T=No
     T = check_int(T if T is not None else (3000 if quick else 20000), "T", minimum=10)
     n_runs = check_int(n_runs if n_runs is not None else (5 if quick else 20), "n_runs",
                        minimum=1)
-    rng = _rng(seed)
+    seed = check_int(seed, "seed", minimum=0)
+    from kernelnet.parallel import map_units
+
     shape = np.array([1.0, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01][:D] + [0.01] * max(0, D - 8))
-    rows, traj = [], None
-    for lm in lam_max_values:
+    covs, units = [], []
+    for i, lm in enumerate(lam_max_values):
         lm = check_positive(lm, "lam_max_values")
-        C = _covariance(lm * shape, rng)
+        C = _covariance(lm * shape, np.random.default_rng([seed, i]))
         lam, V = np.linalg.eigh(C)
-        L = np.linalg.cholesky(C)
-        rates, angs = [], []
         # long enough that the direction has settled by T/2: e^{-(lam1 - lam2) eta T/2} <= e^-10
         T_l = max(T, int(np.ceil(20.0 / (eta * (lam[-1] - lam[-2])))))
-        for r in range(n_runs):
-            X = rng.standard_normal((T_l, D)) @ L.T
-            tr = lr.hebbian(X, 0.1 * rng.standard_normal(D), eta)
-            ln = np.log(np.linalg.norm(tr, axis=1))
-            half = T_l // 2
-            rates.append((ln[-1] - ln[half]) / (eta * (T_l - half)))
-            ang = lr.subspace_angles(tr, V[:, -1])
-            angs.append(ang[-1])
-            if r == 0:
-                last = {"eta_t": eta * np.arange(T_l + 1), "log_norm": ln, "angle": ang,
-                        "lam_max": lam[-1]}
-        traj = last
+        covs.append((C, lam, T_l))
+        # contiguous copies: a worker receives them contiguous, so the serial run must too
+        params = dict(T=T_l, eta=eta, L=np.ascontiguousarray(np.linalg.cholesky(C)), D=D,
+                      v1=np.ascontiguousarray(V[:, -1]))
+        units += [(i, r, params) for r in range(n_runs)]
+    results = map_units(_hebbian_unit, units, seed=seed, n_jobs=n_jobs, backend=backend,
+                        scheduler=scheduler, desc="hebbian growth")
+    rows, traj = [], None
+    for i, (C, lam, T_l) in enumerate(covs):
+        mine = results[i * n_runs:(i + 1) * n_runs]
+        rates = [rate for rate, _, _ in mine]
+        angs = [a for _, a, _ in mine]
+        ln, ang = mine[0][2]
+        traj = {"eta_t": eta * np.arange(T_l + 1), "log_norm": ln, "angle": ang,
+                "lam_max": lam[-1]}
         rows.append({"lam_max": lam[-1], "rate_mean": float(np.mean(rates)),
                      "rate_se": float(np.std(rates) / np.sqrt(n_runs)) if n_runs > 1 else np.nan,
                      "angle_final": float(np.mean(angs)),
@@ -625,9 +679,29 @@ def deep_linear(singular_values=(3.0, 2.0, 1.0, 0.5), n_in=8, n_out=6, n_hidden=
 # ------------------------------------------------------------------------------------------------
 
 
+def _perceptron_unit(unit, seed):
+    """One data set of :func:`perceptron_mistakes`: fresh separable data, one perceptron run.
+
+    Module level so that :func:`kernelnet.parallel.map_units` can ship it to a worker.
+    """
+    mg, _, p = unit
+    rng = np.random.default_rng(seed)
+    X, y, w = lr.separable_data(p["n"], p["d"], mg, random_state=rng)
+    bound, R, gamma = lr.novikoff_bound(X, y, w)
+    res = lr.perceptron(X, y, max_epochs=10_000, random_state=rng)
+    return {"margin": mg, "gamma": gamma, "R": R, "bound": bound,
+            "mistakes": res.n_mistakes, "epochs": len(res.mistakes_per_epoch),
+            "converged": res.converged}
+
+
 def perceptron_mistakes(margins=(0.02, 0.05, 0.1, 0.2, 0.4), n=500, d=10, n_datasets=None,
-                        quick=True, seed=0):
+                        quick=True, seed=0, n_jobs=None, backend=None, scheduler=None):
     r"""Perceptron mistakes on separable data against Novikoff's bound :math:`(R/\gamma)^2`.
+
+    The (margin, data set) pairs are independent units run through
+    :func:`kernelnet.parallel.map_units` (``n_jobs``, ``backend``, ``scheduler``); each draws its
+    data and presentation order from its own generator seeded by ``(seed, unit index)``, so the
+    table is identical serially, on local processes or on a Dask cluster.
 
     Returns
     -------
@@ -639,14 +713,11 @@ def perceptron_mistakes(margins=(0.02, 0.05, 0.1, 0.2, 0.4), n=500, d=10, n_data
     d = check_int(d, "d", minimum=1)
     n_datasets = check_int(n_datasets if n_datasets is not None else (4 if quick else 20),
                            "n_datasets", minimum=1)
-    rng = _rng(seed)
-    rows = []
-    for mg in margins:
-        for _ in range(n_datasets):
-            X, y, w = lr.separable_data(n, d, mg, random_state=rng)
-            bound, R, gamma = lr.novikoff_bound(X, y, w)
-            res = lr.perceptron(X, y, max_epochs=10_000, random_state=rng)
-            rows.append({"margin": mg, "gamma": gamma, "R": R, "bound": bound,
-                         "mistakes": res.n_mistakes, "epochs": len(res.mistakes_per_epoch),
-                         "converged": res.converged})
+    seed = check_int(seed, "seed", minimum=0)
+    from kernelnet.parallel import map_units
+
+    params = dict(n=n, d=d)
+    units = [(mg, rep, params) for mg in margins for rep in range(n_datasets)]
+    rows = map_units(_perceptron_unit, units, seed=seed, n_jobs=n_jobs, backend=backend,
+                     scheduler=scheduler, desc="perceptron mistakes")
     return pd.DataFrame(rows)
