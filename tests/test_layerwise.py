@@ -566,3 +566,15 @@ def test_experiments_layerwise_quick():
     assert signs.loc["wine", "sign_split_holds"] and not signs.loc["car_uci", "sign_split_holds"]
     losses = chapter.implicit_losses("divorce", quick=True)
     assert (losses.mse_translation >= 0).all() and len(losses) >= 1
+
+
+def test_layer_histories_same_serial_and_two_jobs():
+    import pandas as pd
+
+    from kernelnet.experiments import layerwise as chapter
+
+    a = chapter.layer_histories(["wine"], quick=True, seed=3, max_layers=3)
+    b = chapter.layer_histories(["wine"], quick=True, seed=3, max_layers=3, n_jobs=2)
+    # time and fit_time are wall-clock, measured per fit; everything else must agree exactly
+    clock = ["time", "fit_time"]
+    pd.testing.assert_frame_equal(a.drop(columns=clock), b.drop(columns=clock), check_exact=True)
