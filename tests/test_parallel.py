@@ -48,6 +48,16 @@ def test_serial_and_processes_identical():
     assert map_units(_unit, UNITS, seed=8) != serial
 
 
+def test_hsic_dependence_sweep_identical_on_two_workers():
+    from kernelnet.experiments.hsic import dependence_sweep
+
+    kw = dict(n=40, n_permutations=5, random_state=3)
+    a = dependence_sweep([0.0, 1.0, 2.0], **kw)
+    assert a.equals(dependence_sweep([0.0, 1.0, 2.0], n_jobs=2, **kw))
+    assert list(a.columns) == ["separation", "sigma", "hsic_fused", "hsic_dense", "nhsic_cka",
+                               "nhsic_authors", "null_mean", "null_q95", "p_value"]
+
+
 def test_dask_localcluster_identical():
     distributed = pytest.importorskip("distributed")
     serial = map_units(_unit, UNITS, seed=7)

@@ -36,8 +36,38 @@ def blobs(n: int, separation: float, *, n_classes: int = 3, d: int = 2, random_s
     return X, y
 
 
+def _dependence_unit(unit, seed):
+    """One separation of :func:`dependence_sweep`: fresh blobs, HSIC and its permutation null.
+
+    Module level so that :func:`kernelnet.parallel.map_units` can ship it to a worker.
+    """
+    sep, p = unit
+    rng = np.random.default_rng(seed)
+    n_permutations = p["n_permutations"]
+    X, y = blobs(p["n"], float(sep), random_state=rng)
+    sigma = median_heuristic(X)
+    K = gaussian_kernel(X, sigma=sigma)
+    L = one_hot(y) @ one_hot(y).T
+    null = np.array([hsic_gaussian(X, rng.permutation(y), sigma=sigma)
+                     for _ in range(n_permutations)])
+    observed = hsic_gaussian(X, y, sigma=sigma)
+    return {
+        "separation": float(sep),
+        "sigma": sigma,
+        "hsic_fused": observed,
+        "hsic_dense": hsic(K, L),
+        "nhsic_cka": normalized_hsic(K, L, variant="cka"),
+        "nhsic_authors": normalized_hsic(K, L, variant="authors"),
+        "null_mean": float(null.mean()),
+        "null_q95": float(np.quantile(null, 0.95)),
+        # permutation p-value with the +1 correction (Phipson & Smyth 2010): never 0
+        "p_value": (1 + int(np.sum(null >= observed))) / (1 + n_permutations),
+    }
+
+
 def dependence_sweep(
-    separations, *, n: int = 300, n_permutations: int = 20, random_state=0
+    separations, *, n: int = 300, n_permutations: int = 20, random_state=0, n_jobs=None,
+    backend=None, scheduler=None
 ) -> pd.DataFrame:
     r"""HSIC between blob inputs and their labels as the blobs move apart.
 
@@ -46,30 +76,24 @@ def dependence_sweep(
     the labels (the null of independence) and the permutation p-value
     :math:`(1 + \#\{\text{null} \ge \text{observed}\})/(1 + B)`, all through
     :mod:`kernelnet.hsic`.
+
+    The separations are independent units run through :func:`kernelnet.parallel.map_units`
+    (``n_jobs``, ``backend``, ``scheduler``), each drawing its blobs and permutations from its
+    own generator seeded by ``(random_state, unit index)``, so the table is identical serially,
+    on local processes or on a Dask cluster. ``random_state`` is a non-negative int (a
+    Generator or None is turned into one by drawing from it).
     """
+    from ..parallel import map_units
+
     n_permutations = check_int(n_permutations, "n_permutations", minimum=1)
-    rng = np.random.default_rng(random_state)
-    rows = []
-    for sep in separations:
-        X, y = blobs(n, float(sep), random_state=rng)
-        sigma = median_heuristic(X)
-        K = gaussian_kernel(X, sigma=sigma)
-        L = one_hot(y) @ one_hot(y).T
-        null = np.array([hsic_gaussian(X, rng.permutation(y), sigma=sigma)
-                         for _ in range(n_permutations)])
-        observed = hsic_gaussian(X, y, sigma=sigma)
-        rows.append({
-            "separation": float(sep),
-            "sigma": sigma,
-            "hsic_fused": observed,
-            "hsic_dense": hsic(K, L),
-            "nhsic_cka": normalized_hsic(K, L, variant="cka"),
-            "nhsic_authors": normalized_hsic(K, L, variant="authors"),
-            "null_mean": float(null.mean()),
-            "null_q95": float(np.quantile(null, 0.95)),
-            # permutation p-value with the +1 correction (Phipson & Smyth 2010): never 0
-            "p_value": (1 + int(np.sum(null >= observed))) / (1 + n_permutations),
-        })
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        seed = check_int(random_state, "random_state", minimum=0)
+    else:
+        seed = int(np.random.default_rng(random_state).integers(2**63 - 1))
+    params = dict(n=n, n_permutations=n_permutations)
+    rows = map_units(_dependence_unit, [(sep, params) for sep in separations], seed=seed,
+                     n_jobs=n_jobs, backend=backend, scheduler=scheduler,
+                     desc="dependence sweep")
     return pd.DataFrame(rows)
 
 
