@@ -277,6 +277,7 @@ def key_inequality_path(*, quick=False, seed=0, m=None, d=10, n=None, k_teacher=
     n = (40 if quick else 100) if n is None else check_int(n, "n", minimum=2)
     n_steps = (150 if quick else 1000) if n_steps is None else check_int(n_steps, "n_steps",
                                                                          minimum=1)
+    # stays serial (issue 11): one gradient-descent path, each step needs the previous one
     X, y, _, _ = teacher_data(m, 2, d, k_teacher, random_state=rng)
     W, v = tl.init_weights(n, d, scale=1.0 / math.sqrt(n), random_state=rng)
     with threadpool_limits(1):

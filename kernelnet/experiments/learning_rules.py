@@ -594,6 +594,7 @@ def pca_rules(D=8, k=3, eigenvalues=None, eta=2e-3, T=None, record_every=10, qui
                     else 4.0 * 0.6 ** np.arange(D), dtype=float)
     if ev.shape != (D,) or np.any(ev <= 0):
         raise ValueError(f"eigenvalues must be {D} positive numbers")
+    # stays serial (issue 11): one Oja path and one Sanger path, each step needs the previous
     C = _covariance(ev, rng)
     lam, V = np.linalg.eigh(C)
     lam, V = lam[::-1], V[:, ::-1]
@@ -646,6 +647,7 @@ def deep_linear(singular_values=(3.0, 2.0, 1.0, 0.5), n_in=8, n_out=6, n_hidden=
     if t_max is None:
         t_max = 1.3 * np.log(s.max() / a0) / (2 * s.min()) + 2.0 / s.min()
     t_max = check_positive(t_max, "t_max")
+    # stays serial (issue 11): three gradient-descent paths, each step needs the previous one
     rng = _rng(seed)
     U, _ = np.linalg.qr(rng.standard_normal((n_out, r)))
     V, _ = np.linalg.qr(rng.standard_normal((n_in, r)))
