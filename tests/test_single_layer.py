@@ -403,3 +403,15 @@ def test_adversarial_example_flips_the_prediction():
     assert adv.prob_after.argmax() == adv.target != adv.label
     assert np.all(adv.perturbed >= -1e-12) and np.all(adv.perturbed <= 1 + 1e-12)  # the box
     np.testing.assert_allclose(adv.d_norm, np.linalg.norm(adv.perturbed - adv.image), rtol=1e-12)
+
+
+def test_sweeps_same_serial_and_two_jobs():
+    import pandas as pd
+
+    for f, args, kw in [
+        (ex.rank_vs_width, ([3, 20],), dict(n=30, n_f=4, random_state=2)),
+        (ex.peaks_random_features, ([5, 40],), dict(n_train=30, n_val=50, random_state=2)),
+        (ex.recovery_vs_n, ([60, 120],), dict(n_f=6, n_c=3, m=5, max_iter=4, n_val=50,
+                                             random_state=2)),
+    ]:
+        pd.testing.assert_frame_equal(f(*args, **kw), f(*args, **kw, n_jobs=2), check_exact=True)

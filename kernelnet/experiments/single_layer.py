@@ -49,7 +49,8 @@ __all__ = [
 # Linear fit vs nonlinear model: ranks
 # --------------------------------------------------------------------------------------------
 def rank_vs_width(widths, *, n: int = 200, n_f: int = 5,
-                  activations=("identity", "tanh", "relu"), random_state=0) -> pd.DataFrame:
+                  activations=("identity", "tanh", "relu"), random_state=0,
+                  n_jobs=None, backend=None, scheduler=None) -> pd.DataFrame:
     r"""Numerical rank of :math:`Y` and of :math:`\sigma(KY + b)` as the width :math:`m` grows.
 
     .. math::
@@ -62,22 +63,39 @@ def rank_vs_width(widths, *, n: int = 200, n_f: int = 5,
     Models" and "Conjecture: Universal Approximation Properties"). Ranks use
     ``numpy.linalg.matrix_rank`` (singular values above :math:`\sigma_{\max}\max(m,n)\epsilon`).
     :math:`Y, K, b` are standard normal, one bias per unit.
+
+    The widths are independent units run through :func:`kernelnet.parallel.map_units`
+    (``n_jobs``: local workers; ``backend``: ``"sequential"``, ``"loky"``, ``"threading"`` or
+    ``"dask"``; ``scheduler``: Dask address). :math:`Y`, shared by all widths, comes from
+    ``default_rng([random_state, 0])``; each width draws its :math:`K, b` from its own unit
+    seed, so the table is identical serially, with ``n_jobs=2`` or on Dask.
     """
+    from kernelnet.parallel import map_units
+
     n = check_int(n, "n", minimum=1)
     n_f = check_int(n_f, "n_f", minimum=1)
-    rng = np.random.default_rng(random_state)
-    Y = rng.standard_normal((n_f, n))
+    seed = check_int(random_state, "random_state", minimum=0)
+    widths = [check_int(m, "widths", minimum=1) for m in widths]
+    params = dict(n=n, n_f=n_f, activations=tuple(activations), seed=seed)
+    parts = map_units(_rank_unit, [(m, params) for m in widths], seed=seed, n_jobs=n_jobs,
+                      backend=backend, scheduler=scheduler, desc="rank_vs_width")
+    return pd.DataFrame([row for part in parts for row in part])
+
+
+def _rank_unit(unit, unit_seed):
+    """Rows of :func:`rank_vs_width` for one width (module level for map_units)."""
+    m, p = unit
+    Y = np.random.default_rng([p["seed"], 0]).standard_normal((p["n_f"], p["n"]))
     rank_Y = int(np.linalg.matrix_rank(Y))
+    rng = np.random.default_rng(unit_seed)
+    K = rng.standard_normal((m, p["n_f"]))
+    b = rng.standard_normal(m)
     rows = []
-    for m in widths:
-        m = check_int(m, "widths", minimum=1)
-        K = rng.standard_normal((m, n_f))
-        b = rng.standard_normal(m)
-        for act in activations:
-            Z = single_layer(K, b, Y, act).Z
-            rows.append({"m": m, "activation": act, "rank_Y": rank_Y,
-                         "rank_Z": int(np.linalg.matrix_rank(Z)), "max_rank": min(m, n)})
-    return pd.DataFrame(rows)
+    for act in p["activations"]:
+        Z = single_layer(K, b, Y, act).Z
+        rows.append({"m": m, "activation": act, "rank_Y": rank_Y,
+                     "rank_Z": int(np.linalg.matrix_rank(Z)), "max_rank": min(m, p["n"])})
+    return rows
 
 
 # --------------------------------------------------------------------------------------------
@@ -112,7 +130,8 @@ def peaks_data(n: int, *, noise: float = 0.0, random_state=None):
 
 def peaks_random_features(widths, *, n_train: int = 400, n_val: int = 2000, reg: float = 1e-10,
                           activation: str = "tanh", noise: float = 0.0, scale: float = 1.0,
-                          random_state=0) -> pd.DataFrame:
+                          random_state=0, n_jobs=None, backend=None,
+                          scheduler=None) -> pd.DataFrame:
     r"""Training and validation error of random features on ``peaks`` as the width grows.
 
     For each :math:`m`: random :math:`K, b`, :math:`W` by regularised least squares
@@ -121,22 +140,37 @@ def peaks_random_features(widths, *, n_train: int = 400, n_val: int = 2000, reg:
     training error falls to the interpolation level once :math:`m \ge n`; the validation error
     shows whether that generalises (seed 001, "First Experiment: Random Transformation":
     *may require very large K*, *may not generalize well*).
+
+    The widths are independent units run through :func:`kernelnet.parallel.map_units`
+    (``n_jobs``: local workers; ``backend``: ``"sequential"``, ``"loky"``, ``"threading"`` or
+    ``"dask"``; ``scheduler``: Dask address). The training and validation points, shared by
+    all widths, come from ``default_rng([random_state, 0])``; each width draws its features
+    from its own unit seed, so the table is identical serially, with ``n_jobs=2`` or on Dask.
     """
+    from kernelnet.parallel import map_units
+
     n_train = check_int(n_train, "n_train", minimum=1)
     n_val = check_int(n_val, "n_val", minimum=1)
-    rng = np.random.default_rng(random_state)
-    Yt, zt = peaks_data(n_train, noise=noise, random_state=rng)
-    Yv, zv = peaks_data(n_val, random_state=rng)
-    rows = []
-    for m in widths:
-        m = check_int(m, "widths", minimum=1)
-        rf = random_features(Yt, zt, m, activation=activation, reg=reg, scale=scale,
-                             random_state=rng)
-        et = float(np.linalg.norm(rf.predict(Yt)[0] - zt) / np.linalg.norm(zt))
-        ev = float(np.linalg.norm(rf.predict(Yv)[0] - zv) / np.linalg.norm(zv))
-        rows.append({"m": m, "m_over_n": m / n_train, "train_rel_error": et,
-                     "val_rel_error": ev})
+    seed = check_int(random_state, "random_state", minimum=0)
+    widths = [check_int(m, "widths", minimum=1) for m in widths]
+    params = dict(n_train=n_train, n_val=n_val, reg=reg, activation=activation, noise=noise,
+                  scale=scale, seed=seed)
+    rows = map_units(_peaks_unit, [(m, params) for m in widths], seed=seed, n_jobs=n_jobs,
+                     backend=backend, scheduler=scheduler, desc="peaks_random_features")
     return pd.DataFrame(rows)
+
+
+def _peaks_unit(unit, unit_seed):
+    """One row of :func:`peaks_random_features` (module level for map_units)."""
+    m, p = unit
+    data = np.random.default_rng([p["seed"], 0])
+    Yt, zt = peaks_data(p["n_train"], noise=p["noise"], random_state=data)
+    Yv, zv = peaks_data(p["n_val"], random_state=data)
+    rf = random_features(Yt, zt, m, activation=p["activation"], reg=p["reg"], scale=p["scale"],
+                         random_state=np.random.default_rng(unit_seed))
+    et = float(np.linalg.norm(rf.predict(Yt)[0] - zt) / np.linalg.norm(zt))
+    ev = float(np.linalg.norm(rf.predict(Yv)[0] - zv) / np.linalg.norm(zv))
+    return {"m": m, "m_over_n": m / p["n_train"], "train_rel_error": et, "val_rel_error": ev}
 
 
 def peaks_surface(m: int, *, n_train: int = 400, grid: int = 60, reg: float = 1e-10,
@@ -338,6 +372,7 @@ def inverse_crime(*, n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40, b:
             a = np.asarray(a, dtype=float)
             return a + perturbation * np.linalg.norm(a) / np.sqrt(a.size) * rng0.standard_normal(a.shape)
         x0 = pack(noisy(d["K"]), float(noisy(d["b"])), noisy(d["W"]))
+    # stays serial (no map_units): the three solvers are compared by wall-clock time per mat-vec
     runs = [gauss_newton(prob, x0, max_iter=max_iter, cg_maxiter=cg_maxiter),
             gradient_descent(prob, x0, max_iter=max_iter),
             lbfgs(prob, x0, max_iter=max_iter)]
@@ -372,22 +407,41 @@ def inverse_crime(*, n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40, b:
 
 def recovery_vs_n(ns, *, n_f: int = 50, n_c: int = 10, m: int = 40, b: float = 0.1,
                   max_iter: int = 40, start: str = "perturbed", perturbation: float = 0.1,
-                  n_val: int = 2000, random_state=0) -> pd.DataFrame:
+                  n_val: int = 2000, random_state=0, n_jobs=None, backend=None,
+                  scheduler=None) -> pd.DataFrame:
     r"""Recovery of the truth by Gauss-Newton-CG as the number of examples :math:`n` grows.
 
     One :func:`inverse_crime` per :math:`n` (Gauss-Newton row only): final training excess,
     validation KL and the symmetry-reduced errors of :math:`K, W, b`. Shows how many examples
     the seed's inverse crime needs before the data determine :math:`(K, b, W)`.
+
+    The sizes are independent units run through :func:`kernelnet.parallel.map_units`
+    (``n_jobs``: local workers; ``backend``: ``"sequential"``, ``"loky"``, ``"threading"`` or
+    ``"dask"``; ``scheduler``: Dask address). Each :func:`inverse_crime` is seeded from
+    ``random_state`` itself, as before, so the table is unchanged and identical serially, with
+    ``n_jobs=2`` or on Dask (it holds no wall-clock column).
     """
-    rows = []
-    for n in ns:
-        n = check_int(n, "ns", minimum=1)
-        cr = inverse_crime(n=n, n_f=n_f, n_c=n_c, m=m, b=b, max_iter=max_iter, start=start,
-                           perturbation=perturbation, n_val=n_val, random_state=random_state)
-        row = cr.recovery.iloc[0].to_dict()
-        row["n"] = n
-        rows.append(row)
-    return pd.DataFrame(rows)
+    from kernelnet.parallel import map_units
+
+    seed = check_int(random_state, "random_state", minimum=0)
+    ns = [check_int(n, "ns", minimum=1) for n in ns]
+    params = dict(n_f=n_f, n_c=n_c, m=m, b=b, max_iter=max_iter, start=start,
+                  perturbation=perturbation, n_val=n_val, seed=seed)
+    return pd.DataFrame(map_units(_recovery_unit, [(n, params) for n in ns], seed=seed,
+                                  n_jobs=n_jobs, backend=backend, scheduler=scheduler,
+                                  desc="recovery_vs_n"))
+
+
+def _recovery_unit(unit, unit_seed):
+    """One row of :func:`recovery_vs_n` (module level for map_units; seeded from the sweep's
+    ``random_state`` as before the units existed, not from ``unit_seed``)."""
+    n, p = unit
+    cr = inverse_crime(n=n, n_f=p["n_f"], n_c=p["n_c"], m=p["m"], b=p["b"],
+                       max_iter=p["max_iter"], start=p["start"], perturbation=p["perturbation"],
+                       n_val=p["n_val"], random_state=p["seed"])
+    row = cr.recovery.iloc[0].to_dict()
+    row["n"] = n
+    return row
 
 
 # --------------------------------------------------------------------------------------------
