@@ -695,6 +695,12 @@ def test_experiment_activation_and_linear_neuron():
     assert t.loc[4].other_norm > t.loc[4].norm
     assert t.loc[4].gd_dist < 1e-6
     assert r["hessian_err"] < 1e-10  # central differences of an affine gradient: rounding only
+    # the sample sizes run through kernelnet.parallel.map_units: identical on 2 workers
+    r2 = ex.linear_neuron(D=10, Ns=[4, 8, 10, 20], n_repeats=3, quick=True, seed=0, n_jobs=2)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(r["table"], r2["table"])
+    assert r["hessian_err"] == r2["hessian_err"]
 
 
 def test_experiment_hebbian_oja_sanger():

@@ -417,13 +417,60 @@ def activation_equivalence(H=5, n_grid=401, seed=0):
 # ------------------------------------------------------------------------------------------------
 
 
-def linear_neuron(D=20, Ns=None, noise=0.1, n_test=2000, n_repeats=None, quick=True, seed=0):
+def _linear_neuron_unit(unit, seed):
+    """One sample size N of :func:`linear_neuron` (module level, for the workers)."""
+    N, o = unit
+    D, noise, quick, n_repeats = o["D"], o["noise"], o["quick"], o["n_repeats"]
+    shared = _rng([o["seed"], 0])  # the teacher and test set every N shares
+    w_star = shared.standard_normal(D) / np.sqrt(D)
+    Xt = shared.standard_normal((o["n_test"], D))
+    yt = Xt @ w_star
+    rng = _rng(seed)
+    X = rng.standard_normal((N, D))
+    y = X @ w_star + noise * rng.standard_normal(N)
+    w, rank, unique = lr.normal_equations(X, y)
+    lam_max = float(np.linalg.eigvalsh(X.T @ X).max())
+    eta = 0.9 * N / (2 * lam_max)
+    w_gd, _ = lr.linear_neuron_gd(X, y, eta, 2000 if quick else 20000)
+    other = np.nan
+    if rank < D:
+        _, _, Vt = np.linalg.svd(X)
+        null = Vt[rank:].T
+        other = float(np.linalg.norm(w + null @ rng.standard_normal(D - rank)))
+    H = lr.linear_neuron_hessian(X)
+    h = 1e-3
+    H_fd = np.array([(lr.linear_neuron_gradient(w + h * e, X, y)
+                      - lr.linear_neuron_gradient(w - h * e, X, y)) / (2 * h)
+                     for e in np.eye(D)])
+    herr = float(np.max(np.abs(H_fd - H)) / np.max(np.abs(H)))
+    test = [float(np.mean((Xt @ w - yt) ** 2))]
+    for _ in range(n_repeats - 1):
+        Xr = rng.standard_normal((N, D))
+        wr, _, _ = lr.normal_equations(Xr, Xr @ w_star + noise * rng.standard_normal(N))
+        test.append(float(np.mean((Xt @ wr - yt) ** 2)))
+    row = {"N": N, "rank": rank, "unique": unique,
+           "train_mse": lr.linear_neuron_loss(w, X, y),
+           "test_mse": float(np.mean(test)),
+           "test_mse_se": float(np.std(test) / np.sqrt(len(test))),
+           "norm": float(np.linalg.norm(w)),
+           "gd_dist": float(np.linalg.norm(w_gd - w) / np.linalg.norm(w)),
+           "other_norm": other}
+    return row, herr
+
+
+def linear_neuron(D=20, Ns=None, noise=0.1, n_test=2000, n_repeats=None, quick=True, seed=0,
+                  n_jobs=None, backend=None, scheduler=None):
     r"""The linear neuron for N < D and N >= D: training and test error, uniqueness, Hessian.
 
     For each number of samples :math:`N` a teacher :math:`y = w_*^\top x + \varepsilon` is
     fitted by the normal equations (minimum-norm solution). Also: gradient descent from zero vs
     the minimum-norm solution, and the Hessian against the input second-moment matrix and a
     finite-difference Hessian.
+
+    The sample sizes are independent units run through :func:`kernelnet.parallel.map_units`
+    (``n_jobs``, ``backend``, ``scheduler``): the teacher and test set come from a generator
+    seeded by ``(seed, 0)``, each size's samples from its own ``(seed, index)`` stream, so the
+    result is identical however the units are scheduled.
 
     Returns
     -------
@@ -435,6 +482,8 @@ def linear_neuron(D=20, Ns=None, noise=0.1, n_test=2000, n_repeats=None, quick=T
         (:math:`\max|H_{\mathrm{fd}} - \frac2N X^\top X| / \max|\frac2N X^\top X|` with
         :math:`H_{\mathrm{fd}}` by central differences, over the sizes), ``D``.
     """
+    from kernelnet.parallel import map_units
+
     D = check_int(D, "D", minimum=2)
     if Ns is None:
         Ns = sorted(set([max(1, D // 4), D // 2, (3 * D) // 4, D - 2, D, D + 2, (5 * D) // 4,
@@ -443,42 +492,13 @@ def linear_neuron(D=20, Ns=None, noise=0.1, n_test=2000, n_repeats=None, quick=T
     noise = check_positive(noise, "noise")
     n_repeats = check_int(n_repeats if n_repeats is not None else (10 if quick else 50),
                           "n_repeats", minimum=1)
-    rng = _rng(seed)
-    w_star = rng.standard_normal(D) / np.sqrt(D)
-    Xt = rng.standard_normal((n_test, D))
-    yt = Xt @ w_star
-    rows = []
-    herr = 0.0
-    for N in Ns:
-        X = rng.standard_normal((N, D))
-        y = X @ w_star + noise * rng.standard_normal(N)
-        w, rank, unique = lr.normal_equations(X, y)
-        lam_max = float(np.linalg.eigvalsh(X.T @ X).max())
-        eta = 0.9 * N / (2 * lam_max)
-        w_gd, _ = lr.linear_neuron_gd(X, y, eta, 2000 if quick else 20000)
-        other = np.nan
-        if rank < D:
-            _, _, Vt = np.linalg.svd(X)
-            null = Vt[rank:].T
-            other = float(np.linalg.norm(w + null @ rng.standard_normal(D - rank)))
-        H = lr.linear_neuron_hessian(X)
-        h = 1e-3
-        H_fd = np.array([(lr.linear_neuron_gradient(w + h * e, X, y)
-                          - lr.linear_neuron_gradient(w - h * e, X, y)) / (2 * h)
-                         for e in np.eye(D)])
-        herr = max(herr, float(np.max(np.abs(H_fd - H)) / np.max(np.abs(H))))
-        test = [float(np.mean((Xt @ w - yt) ** 2))]
-        for _ in range(n_repeats - 1):
-            Xr = rng.standard_normal((N, D))
-            wr, _, _ = lr.normal_equations(Xr, Xr @ w_star + noise * rng.standard_normal(N))
-            test.append(float(np.mean((Xt @ wr - yt) ** 2)))
-        rows.append({"N": N, "rank": rank, "unique": unique,
-                     "train_mse": lr.linear_neuron_loss(w, X, y),
-                     "test_mse": float(np.mean(test)),
-                     "test_mse_se": float(np.std(test) / np.sqrt(len(test))),
-                     "norm": float(np.linalg.norm(w)),
-                     "gd_dist": float(np.linalg.norm(w_gd - w) / np.linalg.norm(w)),
-                     "other_norm": other})
+    seed = check_int(seed, "seed", minimum=0)
+    opts = dict(D=D, noise=noise, n_test=check_int(n_test, "n_test", minimum=1),
+                quick=bool(quick), n_repeats=n_repeats, seed=seed)
+    out = map_units(_linear_neuron_unit, [(N, opts) for N in Ns], seed=seed, n_jobs=n_jobs,
+                    backend=backend, scheduler=scheduler, desc="linear neuron")
+    rows = [row for row, _ in out]
+    herr = max(h for _, h in out)
     return {"table": pd.DataFrame(rows), "hessian_err": herr, "D": D, "noise": noise}
 
 
