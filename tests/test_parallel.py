@@ -89,3 +89,12 @@ def test_dask_missing_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask.distributed", None)
     with pytest.raises(ValueError, match=r"kernelnet\[dask\]"):
         map_units(_unit, UNITS, backend="dask", scheduler="tcp://127.0.0.1:1")
+
+
+def test_hsic_agreement_sweep_identical_on_two_workers():
+    from kernelnet.experiments import hsic as ch
+
+    a = ch.fused_vs_dense([60, 90], d=5, random_state=2)
+    b = ch.fused_vs_dense([60, 90], d=5, random_state=2, n_jobs=2)
+    assert a.equals(b)
+    assert (a.rel_to_scale < 1e-12).all()  # rounding of a cancelling sum, relative to its scale

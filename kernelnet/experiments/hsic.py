@@ -97,28 +97,39 @@ def dependence_sweep(
     return pd.DataFrame(rows)
 
 
-def fused_vs_dense(sizes, *, d: int = 50, n_classes: int = 4, random_state=0) -> pd.DataFrame:
+def _agreement_unit(unit, seed):
+    """One size of :func:`fused_vs_dense` (module level, for the workers)."""
+    n, d, n_classes = unit
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = rng.integers(0, n_classes, size=n)
+    X[:, 0] += y  # some dependence, so the value is not only noise
+    sigma = median_heuristic(X)
+    fused = hsic_gaussian(X, y, sigma=sigma)
+    K = gaussian_kernel(X, sigma=sigma)
+    Y = one_hot(y, n_classes)
+    HY = Y - Y.mean(axis=0)
+    dense = hsic(K, Y @ Y.T)
+    scale = float(np.sum(np.abs((HY @ HY.T) * K))) / (n - 1) ** 2
+    return {"n": n, "fused": fused, "dense": dense, "abs_diff": abs(fused - dense),
+            "scale": scale, "rel_to_scale": abs(fused - dense) / scale}
+
+
+def fused_vs_dense(sizes, *, d: int = 50, n_classes: int = 4, random_state=0, n_jobs=None,
+                   backend=None, scheduler=None) -> pd.DataFrame:
     """Fused ``hsic_gaussian`` against the dense ``hsic(gaussian_kernel(X), Y Y^T)``.
 
     HSIC is a cancelling sum, so the difference is reported relative to
     :math:`\\sum_{ij} |\\Gamma_{ij} K_{ij}|/(n-1)^2`, the size of the terms that cancel.
+    The sizes are independent units run through :func:`kernelnet.parallel.map_units`
+    (``n_jobs``, ``backend``, ``scheduler``), each with its own ``(random_state, index)`` stream.
     """
-    rng = np.random.default_rng(random_state)
-    rows = []
-    for n in sizes:
-        n = check_int(n, "sizes", minimum=2)
-        X = rng.standard_normal((n, d))
-        y = rng.integers(0, n_classes, size=n)
-        X[:, 0] += y  # some dependence, so the value is not only noise
-        sigma = median_heuristic(X)
-        fused = hsic_gaussian(X, y, sigma=sigma)
-        K = gaussian_kernel(X, sigma=sigma)
-        Y = one_hot(y, n_classes)
-        HY = Y - Y.mean(axis=0)
-        dense = hsic(K, Y @ Y.T)
-        scale = float(np.sum(np.abs((HY @ HY.T) * K))) / (n - 1) ** 2
-        rows.append({"n": n, "fused": fused, "dense": dense, "abs_diff": abs(fused - dense),
-                     "scale": scale, "rel_to_scale": abs(fused - dense) / scale})
+    from ..parallel import map_units
+
+    sizes = [check_int(n, "sizes", minimum=2) for n in sizes]
+    seed = check_int(random_state, "random_state", minimum=0)
+    rows = map_units(_agreement_unit, [(n, d, n_classes) for n in sizes], seed=seed,
+                     n_jobs=n_jobs, backend=backend, scheduler=scheduler, desc="fused vs dense")
     return pd.DataFrame(rows)
 
 
