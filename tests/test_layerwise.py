@@ -564,6 +564,8 @@ def test_experiments_layerwise_quick():
     assert opt.taylor_passed_ws.all()
     signs = chapter.sign_split(("wine", "car_uci")).set_index("dataset")
     assert signs.loc["wine", "sign_split_holds"] and not signs.loc["car_uci", "sign_split_holds"]
+    # the data sets run through kernelnet.parallel.map_units: identical on 2 workers
+    assert chapter.sign_split(("wine", "car_uci"), n_jobs=2).set_index("dataset").equals(signs)
     losses = chapter.implicit_losses("divorce", quick=True)
     assert (losses.mse_translation >= 0).all() and len(losses) >= 1
 
