@@ -123,7 +123,7 @@ def floor_parts(X, repeat=3):
     from numba import njit, prange
     from threadpoolctl import threadpool_limits
 
-    from kernelnet.kernels import _exp_nonpos, _single_threaded_blas
+    from kernelnet.kernels import _exp_nonpos, _single_threaded_blas, _tile_pairs
 
     n = X.shape[0]
     workers = os.cpu_count() or 1
@@ -161,15 +161,8 @@ def floor_parts(X, repeat=3):
     def gemm_nb(X, tile, nch):
         n = X.shape[0]
         T = (n + tile - 1) // tile
-        npairs = T * (T + 1) // 2
-        pI = np.empty(npairs, np.int64)
-        pJ = np.empty(npairs, np.int64)
-        p = 0
-        for i in range(T):
-            for j in range(i, T):
-                pI[p] = i
-                pJ[p] = j
-                p += 1
+        pI, pJ = _tile_pairs(T, T, True)
+        npairs = pI.shape[0]
         acc = np.zeros(nch)
         for k in prange(nch):
             buf = np.empty(tile * tile)

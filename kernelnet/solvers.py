@@ -44,7 +44,7 @@ from numba import njit, prange
 
 from . import kernels as _kernels
 from ._validation import as_matrix, check_int, check_positive, check_choice
-from .kernels import _TILE, _gauss_tile, _half_sq_norms, _single_threaded_blas
+from .kernels import _TILE, _gauss_tile, _half_sq_norms, _single_threaded_blas, _tile_pairs
 
 __all__ = [
     "solve_direct",
@@ -158,15 +158,8 @@ def _gauss_matvec_nb(X, V, s, tile, nchunks):  # pragma: no cover
     # becomes a parallel reduction whose rounding depends on the thread count
     h = _half_sq_norms(X, s)
     T = (n + tile - 1) // tile
-    npairs = T * (T + 1) // 2
-    pI = np.empty(npairs, np.int64)
-    pJ = np.empty(npairs, np.int64)
-    p = 0
-    for I in range(T):
-        for J in range(I, T):
-            pI[p] = I
-            pJ[p] = J
-            p += 1
+    pI, pJ = _tile_pairs(T, T, True)  # the same upper-triangle order as kernels/hsic
+    npairs = pI.shape[0]
     acc = np.zeros((nchunks, n, q))
     for k in prange(nchunks):
         buf = np.empty(tile * tile)
