@@ -565,6 +565,21 @@ def _check_solver_args(prob, x0, max_iter):
     return x0.copy(), max_iter
 
 
+def _record(hist, problem, E, g, t0):
+    """Append one iteration (loss, work so far, time, gradient norm) to a solver history."""
+    hist["loss"].append(E)
+    hist["matvecs"].append(problem.matvecs)
+    hist["time"].append(time.perf_counter() - t0)
+    hist["grad_norm"].append(np.linalg.norm(g))
+
+
+def _history(method, x, hist, msg):
+    """Freeze a solver's per-iteration lists into an :class:`OptimizationHistory`."""
+    return OptimizationHistory(method, x, *(np.asarray(hist[k]) for k in
+                               ("loss", "matvecs", "time", "grad_norm")),
+                               iterations=len(hist["loss"]) - 1, message=msg)
+
+
 def gauss_newton(problem: SingleLayerProblem, x0, *, max_iter: int = 20, cg_maxiter: int = 10,
                  cg_rtol: float = 1e-2, damping: float = 0.0,
                  blas_threads: int | None = 1) -> OptimizationHistory:
@@ -633,13 +648,8 @@ def _gauss_newton(problem, x0, *, max_iter, cg_maxiter, cg_rtol, damping):
             break
         x = x + t * p
         E, g, H = problem.loss_gradient_hessian(x)
-        hist["loss"].append(E)
-        hist["matvecs"].append(problem.matvecs)
-        hist["time"].append(time.perf_counter() - t0)
-        hist["grad_norm"].append(np.linalg.norm(g))
-    return OptimizationHistory("Gauss-Newton-CG", x, *(np.asarray(hist[k]) for k in
-                               ("loss", "matvecs", "time", "grad_norm")),
-                               iterations=len(hist["loss"]) - 1, message=msg)
+        _record(hist, problem, E, g, t0)
+    return _history("Gauss-Newton-CG", x, hist, msg)
 
 
 def gradient_descent(problem: SingleLayerProblem, x0, *, max_iter: int = 20,
@@ -676,13 +686,8 @@ def _gradient_descent(problem, x0, *, max_iter, step):
         x = x - t * g
         t_trial = 2.0 * t
         E, g = problem.loss_and_gradient(x)
-        hist["loss"].append(E)
-        hist["matvecs"].append(problem.matvecs)
-        hist["time"].append(time.perf_counter() - t0)
-        hist["grad_norm"].append(np.linalg.norm(g))
-    return OptimizationHistory("gradient descent", x, *(np.asarray(hist[k]) for k in
-                               ("loss", "matvecs", "time", "grad_norm")),
-                               iterations=len(hist["loss"]) - 1, message=msg)
+        _record(hist, problem, E, g, t0)
+    return _history("gradient descent", x, hist, msg)
 
 
 def lbfgs(problem: SingleLayerProblem, x0, *, max_iter: int = 20,
