@@ -6,6 +6,7 @@
     kernelnet run CHAPTER [-p NAME VALUE ...] [--quick] [--output DIR]
     kernelnet reproduce [CHAPTER|all] [--quick] [--jobs N] [--scheduler ADDRESS] [--strict]
     kernelnet figure NAME                           provenance of one figure
+    kernelnet claims [--source 000] [--verdict V]   the claims ledger of the last build
 
 A chapter is named by its file stem (``00_hsic``), its number (``00`` or ``0``) or its slug
 (``hsic``). Exit codes: 0 success, 1 a notebook failed (or, with ``--strict``, a reproduced
@@ -185,6 +186,47 @@ def _cmd_figure(args) -> int:
                      f"{', '.join(known) if known else 'none (build the book first)'}")
 
 
+def _claims_records(root: Path, record: str | None) -> tuple[list, str]:
+    from . import claims
+
+    if record is not None:
+        path = Path(record)
+        if not path.exists():
+            raise UsageError(f"no claims record at {path}")
+        return claims.read_record(path), str(path)
+    for path in (root / "_build" / "claims.json", root / "results" / "claims" / "findings.json"):
+        if path.exists():
+            return claims.read_record(path), str(path.relative_to(root))
+    return [], "no build yet (every claim reads 'not checked yet')"
+
+
+def _cmd_claims(args) -> int:
+    from . import claims
+
+    if args.source is not None and args.source not in claims.SOURCES:
+        raise UsageError(f"unknown source {args.source!r}; sources: {', '.join(claims.SOURCES)}")
+    known = (*claims.VERDICTS, claims.PROVISIONAL)
+    if args.verdict is not None and args.verdict not in known:
+        raise UsageError(f"unknown verdict {args.verdict!r}; verdicts: "
+                         + ", ".join(repr(v) for v in known))
+    records, where = _claims_records(_root(), args.record)
+    table = claims.ledger(records)
+    if args.source is not None:
+        table = table[table["source"] == args.source]
+    if args.verdict is not None:
+        table = table[table["verdict"] == args.verdict]
+    print(f"claims ledger from {where}: {len(table)} row(s)")
+    for _, r in table.iterrows():
+        print(f"{r['id']:28s} {r['verdict']:28s} {r['statement']}")
+        if r["regime"]:
+            print(f"{'':28s}   regime tested: {r['regime']}")
+        if r["note"]:
+            print(f"{'':28s}   reason: {r['note']}")
+        if r["tried"]:
+            print(f"{'':28s}   other settings tried: {'; '.join(r['tried'])}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kernelnet", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -207,6 +249,11 @@ def _parser() -> argparse.ArgumentParser:
     fig = sub.add_parser("figure", help="where a figure came from")
     fig.add_argument("name")
     fig.set_defaults(func=_cmd_figure)
+    cl = sub.add_parser("claims", help="the claims ledger of the last build")
+    cl.add_argument("--source", help="only this source (000-004)")
+    cl.add_argument("--verdict", help="only this verdict (e.g. 'not reproduced')")
+    cl.add_argument("--record", help="a claims record to read (default: the last build's)")
+    cl.set_defaults(func=_cmd_claims)
     return parser
 
 

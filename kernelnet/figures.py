@@ -55,7 +55,7 @@ STYLE = {
 _CURRENT: dict = {"notebook": None, "parameters": {}}
 
 
-def setup_notebook(notebook: str, **parameters) -> dict:
+def setup_notebook(notebook: str, declared=None, **parameters) -> dict:
     """Check a chapter's parameters, remember them for provenance, apply the style.
 
     Parameters
@@ -66,6 +66,10 @@ def setup_notebook(notebook: str, **parameters) -> dict:
         The values of the ``parameters`` cell. ``QUICK`` must be a bool and ``SEED`` a
         non-negative int; both are required. Other integer-valued parameters whose name
         starts with ``N_`` must be positive.
+    declared : mapping of str to kernelnet.claims.Parameter, optional
+        The chapter's ``PARAMETERS`` (the chapter contract). Every notebook parameter other than
+        ``QUICK`` and ``SEED`` must be declared there under its lower-case name and is checked
+        against its declaration; ``None`` means "the chapter's quick/full default".
 
     Returns
     -------
@@ -88,6 +92,16 @@ def setup_notebook(notebook: str, **parameters) -> dict:
     seed = parameters["SEED"]
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"parameter SEED must be a non-negative integer, got {seed!r}")
+    if declared is not None:
+        for key, value in parameters.items():
+            if key in ("QUICK", "SEED"):
+                continue
+            spec = declared.get(key.lower())
+            if spec is None:
+                raise ValueError(f"parameter {key} is not declared by this chapter; declared: "
+                                 f"{', '.join(sorted(k.upper() for k in declared)) or 'none'}")
+            if value is not None:
+                spec.validate(key, value)
     for key, value in parameters.items():
         if key.startswith("N_"):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
