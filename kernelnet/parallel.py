@@ -16,6 +16,7 @@ No scheduler, queue or worker code lives here: joblib and Dask do that.
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import nullcontext
 
 import numpy as np
@@ -93,7 +94,7 @@ def map_units(
     scheduler : str, optional
         Dask scheduler address (default ``$DASK_SCHEDULER_ADDRESS``, else an existing client).
     progress : bool
-        Show a tqdm bar as units complete.
+        Show a tqdm bar as units complete (only when stderr is an interactive terminal).
     """
     if not callable(func):
         raise ValueError(f"func must be callable, got {type(func).__name__}")
@@ -107,9 +108,12 @@ def map_units(
             "loky" if n_jobs is not None and n_jobs != 1 else "sequential")
     check_choice(backend, "backend", BACKENDS)
     seeds = [unit_seed(seed, i) for i in range(len(units))]
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # the terminal bar: tqdm.auto warns (IProgress) inside notebooks
 
-    bar = tqdm(total=len(units), desc=desc, disable=not progress)
+    # Bars only on an interactive terminal: in a notebook kernel stderr is not a TTY, and a bar
+    # (or tqdm's warning, with the build machine's paths) would be printed on the book's page.
+    on_terminal = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    bar = tqdm(total=len(units), desc=desc, disable=not (progress and on_terminal))
     if backend == "sequential" or not units:
         out = []
         for u, s in zip(units, seeds):
