@@ -887,6 +887,21 @@ def hsic_optimal_sigma(X, y, *, max_samples=200, random_state=None) -> float:
     return _opt_sigma(X, codes, classes.shape[0], max_samples, _rng(random_state))
 
 
+_SINGLE_RANGE = (1e-12, 1e12)  # float32 squares stay normal (1e-38 .. 3e38) with room for sums
+
+
+def _check_single_range(X: np.ndarray) -> None:
+    """Refuse inputs whose spread float32 cannot square (the ISM loop's default precision)."""
+    spread = float(np.max(np.abs(X - X.mean(axis=0)))) if X.size else 0.0
+    lo, hi = _SINGLE_RANGE
+    if spread > 0 and not lo <= spread <= hi:
+        raise ValueError(
+            f"X has spread {spread:.3g} (largest |x - mean|), outside [{lo:g}, {hi:g}] where the "
+            "float32 ISM iteration (ism_precision='single') can square it; rescale X (e.g. "
+            "standardise) or use ism_precision='double'"
+        )
+
+
 def _median_distance(D2: np.ndarray) -> float:
     """Median pairwise distance from squared distances, with the guards of
     :func:`kernelnet.kernels.median_heuristic` (a test checks they agree)."""
@@ -905,7 +920,19 @@ def _opt_sigma(X, codes, c, max_samples, rng) -> float:
         X, codes = X[idx], codes[idx]
     A = _centred_one_hot(codes, c)
     G = A @ A.T
-    D2 = _sq_dists(np.ascontiguousarray(X))
+    with np.errstate(over="ignore", invalid="ignore"):
+        D2 = _sq_dists(np.ascontiguousarray(X))
+    if not np.all(np.isfinite(D2)):
+        # the median would be inf and the ascent below would compare NaN with NaN forever
+        raise ValueError(
+            f"X is too large: its squared pairwise distances overflow (largest entry "
+            f"{float(np.max(np.abs(X))):.3g}); rescale X"
+        )
+    if not np.any(D2 > 0) and np.any(X != X[0]):
+        raise ValueError(
+            f"X is too small: its squared pairwise distances underflow to 0 (largest entry "
+            f"{float(np.max(np.abs(X))):.3g}); rescale X"
+        )
     s0 = _median_distance(D2)
     t0 = math.log(s0)
 
@@ -928,7 +955,7 @@ def _opt_sigma(X, codes, c, max_samples, rng) -> float:
             if tn < lo_t - 1e-12 or tn > hi_t + 1e-12:
                 break
             fn = f(tn)
-            if fn <= ft:
+            if not fn > ft:  # also stops on NaN
                 break
             t, ft = tn, fn
         if ft > best_f:
@@ -1372,6 +1399,8 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
         check_classification_targets(y)
         codes, classes = as_labels(y, "y", n_samples=X.shape[0])
+        if self.method == "ism" and self.ism_precision == "single":
+            _check_single_range(X)
         self.classes_ = classes
         rng = _rng(self.random_state)
         t0 = time.perf_counter()

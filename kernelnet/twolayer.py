@@ -1034,6 +1034,9 @@ class FlowResult:
     W: np.ndarray
 
 
+_MAX_FLOW_STEPS = 10_000_000  # ~hours of Euler steps even at m = 10: a size guard, not a tolerance
+
+
 def gradient_flow(X, y, W0, a, *, t_max, dt=None, record_every=10, lambda0=None):
     r"""Small-step (explicit Euler) approximation of the gradient flow in Du et al.'s
     normalisation, with their diagnostics.
@@ -1074,7 +1077,7 @@ def gradient_flow(X, y, W0, a, *, t_max, dt=None, record_every=10, lambda0=None)
     t_max : float
         Final time (> 0).
     dt : float, optional
-        Euler step.
+        Euler step. At most ``10**7`` steps (``t_max / dt``); more raise ``ValueError``.
     record_every : int
         Record the diagnostics every this many steps (and at the end).
     lambda0 : float, optional
@@ -1098,6 +1101,11 @@ def gradient_flow(X, y, W0, a, *, t_max, dt=None, record_every=10, lambda0=None)
     if dt is None:
         dt = 0.1 / float(np.linalg.eigvalsh(empirical_gram(W, X))[-1])
     dt = check_positive(dt, "dt")
+    if t_max / dt > _MAX_FLOW_STEPS:
+        raise ValueError(
+            f"t_max / dt = {t_max / dt:.3g} Euler steps exceeds the limit of "
+            f"{_MAX_FLOW_STEPS:,}: raise dt or lower t_max"
+        )
     n_steps = int(math.ceil(t_max / dt))
     scale = 1.0 / math.sqrt(n)
     W0c = W.copy()
