@@ -29,7 +29,8 @@ takes the eigenvectors of the :math:`q` largest eigenvalues and iterates to a fi
 
 Public functions (used by the chapters on Claims 4-6 and by the tests):
 :func:`label_gamma`, :func:`layer_objective`, :func:`layer_gradient`, :func:`ism_matrix`,
-:func:`ism_surrogate`, :func:`eq11_terms`, :func:`stiefel_gradient`,
+:func:`ism_surrogate`, :func:`eq11_terms`, :func:`penalty_weight_sum`, :func:`stiefel_gradient`,
+:func:`stiefel_ascent`, :func:`random_stiefel`,
 :func:`closed_form_weights`, :func:`orthonormalize`, :func:`ism_fixed_point`, :func:`ism_width`,
 :func:`hsic_optimal_sigma`, :func:`random_fourier_features`, :func:`scatter_ratio`,
 :func:`distance_ratio`, :func:`ideal_kernel_distance`, :func:`silhouette`; and the estimator
@@ -77,6 +78,9 @@ __all__ = [
     "ism_surrogate",
     "eq11_terms",
     "stiefel_gradient",
+    "stiefel_ascent",
+    "random_stiefel",
+    "penalty_weight_sum",
     "closed_form_weights",
     "orthonormalize",
     "ism_fixed_point",
@@ -438,6 +442,132 @@ def orthonormalize(W) -> np.ndarray:
     s = np.sign(np.diag(Rq))
     s[s == 0] = 1.0
     return Q * s
+
+
+def penalty_weight_sum(W, R, y, *, sigma) -> float:
+    r"""The sum of the penalty weights of eq. 10, :math:`\sum_i D_i(W)`.
+
+    .. math::
+
+       \sum_i D_i(W) = \frac{1}{\sigma^2}\sum_i \Big(\sum_{j \in \mathcal S_i} \Gamma_{ij} K_{ij}
+       - \sum_{j \in \mathcal S_i^c} |\Gamma_{ij}| K_{ij}\Big)
+
+    (seed 000, Claim 6, eq. 10, the weights :func:`eq11_terms` returns as ``penalties``). When
+    the sign split holds (:math:`\Gamma_{ij} > 0` within a class, :math:`< 0` across) every
+    :math:`|\Gamma_{ij}| K_{ij}` across classes equals :math:`-\Gamma_{ij} K_{ij}`, so the sum is
+    :math:`\sigma^{-2}\sum_{ij}\Gamma_{ij}K_{ij} = \mathcal H(W)/\sigma^2` exactly: the weights
+    are heavier wherever eq. 1 is larger. This is one reading of the poster's "a better
+    :math:`W_l` imposes a heavier penalty"; the other weighs them with the sample norms,
+    ``eq11_terms(...)["penalty"]`` :math:`= \sum_i D_i \lVert W^\top r_i\rVert^2`.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, q)
+    R : array_like, shape (n, m)
+    y : array_like, shape (n,)
+    sigma : float, > 0
+
+    Returns
+    -------
+    float
+    """
+    return float(np.sum(eq11_terms(W, R, y, sigma=sigma)["penalties"]))
+
+
+def random_stiefel(m, q, *, random_state=None) -> np.ndarray:
+    r"""A random point of the Stiefel manifold :math:`\{W \in \mathbb R^{m \times q}: W^\top W = I\}`.
+
+    The Q factor (signs fixed, :func:`orthonormalize`) of an :math:`m \times q` matrix of
+    independent N(0, 1) entries: uniformly (Haar) distributed (Mezzadri 2007).
+    """
+    m = check_int(m, "m", minimum=1)
+    q = check_int(q, "q", minimum=1, maximum=m)
+    return orthonormalize(_rng(random_state).standard_normal((m, q)))
+
+
+def stiefel_ascent(R, y, *, q, sigma, W0=None, max_iter=2000, gtol=1e-9, random_state=None):
+    r"""Maximise eq. 1 by Riemannian gradient ascent on the Stiefel manifold.
+
+    An optimiser independent of ISM, to check what the ISM fixed point (Claim 5) reaches:
+
+    .. math::
+
+       W_{k+1} = \operatorname{qf}\big(W_k + t_k \operatorname{grad}\mathcal H(W_k)\big),
+       \qquad \operatorname{grad}\mathcal H = G - W \operatorname{sym}(W^\top G),
+       \quad G = \tfrac{2}{\sigma^2} Q(W) W ,
+
+    with the QR retraction :math:`\operatorname{qf}` (:func:`orthonormalize`) and a step
+    :math:`t_k` by Armijo backtracking (sufficient increase :math:`10^{-4} t_k \lVert
+    \operatorname{grad}\rVert^2`; the first trial doubles the last accepted step) (Absil,
+    Mahony, Sepulchre 2008, Algorithm 1). Stops when the projected gradient is below ``gtol``
+    times the Euclidean one (a stationary point), when no step increases eq. 1 (at rounding
+    level), or after ``max_iter`` steps. Every accepted step raises eq. 1.
+
+    Parameters
+    ----------
+    R : array_like, shape (n, m)
+    y : array_like, shape (n,)
+    q : int, 1 <= q <= m
+    sigma : float, > 0
+    W0 : array_like, shape (m, q), optional
+        Start (orthonormalised); default :func:`random_stiefel` with ``random_state``.
+    max_iter : int, >= 1
+    gtol : float, > 0
+    random_state : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    W : ndarray, shape (m, q), orthonormal columns
+    info : dict
+        ``objective`` (eq. 1 at ``W``), ``iterations``, ``converged`` (the gradient test was
+        met), ``grad_ratio`` (projected over Euclidean gradient norm at ``W``) and ``trace``
+        (eq. 1 after each accepted step, non-decreasing).
+    """
+    R = as_matrix(R, "R", min_rows=2)
+    codes, classes = as_labels(y, "y", n_samples=R.shape[0])
+    q = check_int(q, "q", minimum=1, maximum=R.shape[1])
+    sigma = check_positive(sigma, "sigma")
+    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    gtol = check_positive(gtol, "gtol")
+    G = label_gamma(codes)
+    if W0 is None:
+        W = random_stiefel(R.shape[1], q, random_state=random_state)
+    else:
+        W0 = _as_stiefel(W0, R.shape[1], "W0")
+        if W0.shape[1] != q:
+            raise ValueError(f"W0 must have q = {q} columns, got {W0.shape[1]}")
+        W = orthonormalize(W0)
+    f = layer_objective(W, R, G, sigma=sigma)
+    trace = [f]
+    t = 1.0
+    converged = False
+    ratio = math.inf
+    it = 0
+    for it in range(1, max_iter + 1):
+        eg = layer_gradient(W, R, G, sigma=sigma)
+        g = stiefel_gradient(W, eg)
+        gn2 = float(np.sum(g * g))
+        ratio = math.sqrt(gn2) / max(float(np.linalg.norm(eg)), 1e-300)
+        if ratio < gtol:
+            converged = True
+            break
+        # first trial: twice the last accepted step, scaled so that the move is at most O(1)
+        t = min(2.0 * t, 1.0 / math.sqrt(gn2))
+        accepted = False
+        while t * math.sqrt(gn2) > 1e-15:
+            Wn = orthonormalize(W + t * g)
+            fn = layer_objective(Wn, R, G, sigma=sigma)
+            if fn >= f + 1e-4 * t * gn2:
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:  # no increase left above rounding: a stationary point to precision
+            converged = ratio < 1e-6
+            break
+        W, f = Wn, fn
+        trace.append(f)
+    return W, {"objective": float(f), "iterations": it, "converged": bool(converged),
+               "grad_ratio": float(ratio), "trace": trace}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -580,3 +580,65 @@ def test_layer_histories_same_serial_and_two_jobs():
     # time and fit_time are wall-clock, measured per fit; everything else must agree exactly
     clock = ["time", "fit_time"]
     pd.testing.assert_frame_equal(a.drop(columns=clock), b.drop(columns=clock), check_exact=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Claim 6's penalty weights, random Stiefel points and Riemannian gradient ascent (Claim 5)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("c", [2, 3])
+def test_penalty_weight_sum_is_objective_over_sigma2_under_the_sign_split(c):
+    R, y, W, sigma = _problem(n=42, c=c)
+    G = label_gamma(y)
+    assert eq11_terms(W, R, y, sigma=sigma)["sign_split_holds"]
+    # sum_i D_i = sigma^-2 sum_ij Gamma_ij K_ij exactly (sums of n^2 O(1) terms: 1e-12 relative)
+    assert lw.penalty_weight_sum(W, R, y, sigma=sigma) == pytest.approx(
+        layer_objective(W, R, G, sigma=sigma) / sigma**2, rel=1e-12)
+
+
+def test_penalty_weight_sum_differs_when_the_sign_split_fails():
+    R, y, W, sigma = _problem(n=40, balanced=False)
+    G = label_gamma(y)
+    # the |Gamma_ij| of the two small classes enter with the wrong sign: a real difference
+    d = lw.penalty_weight_sum(W, R, y, sigma=sigma) - layer_objective(W, R, G, sigma=sigma) / sigma**2
+    assert abs(d) > 1e-6 * abs(layer_objective(W, R, G, sigma=sigma) / sigma**2)
+
+
+def test_random_stiefel_is_orthonormal_and_seeded():
+    W = lw.random_stiefel(7, 3, random_state=1)
+    np.testing.assert_allclose(W.T @ W, np.eye(3), atol=1e-14)  # QR: orthonormal to rounding
+    np.testing.assert_array_equal(W, lw.random_stiefel(7, 3, random_state=1))
+    assert not np.allclose(W, lw.random_stiefel(7, 3, random_state=2))
+    with pytest.raises(ValueError, match="q"):
+        lw.random_stiefel(3, 4)
+
+
+def test_stiefel_ascent_reaches_the_ism_fixed_point():
+    """Two independent optimisers of eq. 1 (ISM and Riemannian gradient ascent from a random
+    start) agree on a small problem; every accepted ascent step raises eq. 1."""
+    R, y, _, sigma = _problem(n=40, m=5, c=2)
+    G = label_gamma(y)
+    Wst, info = ism_fixed_point(R, y, q=2, sigma=sigma, tol=1e-12, max_iter=500)
+    W, a = lw.stiefel_ascent(R, y, q=2, sigma=sigma, random_state=0, max_iter=3000)
+    np.testing.assert_allclose(W.T @ W, np.eye(2), atol=1e-12)
+    assert np.all(np.diff(a["trace"]) >= 0)
+    assert a["objective"] == pytest.approx(layer_objective(W, R, G, sigma=sigma), rel=1e-12)
+    # gradient ascent converges linearly: 1e-7 relative is well inside 3000 steps here, and far
+    # below the O(1e-2) differences between distinct stationary points of this problem
+    assert a["objective"] == pytest.approx(info["objective"], rel=1e-7)
+    # from the fixed point itself, it is already stationary: no step
+    W2, b = lw.stiefel_ascent(R, y, q=2, sigma=sigma, W0=Wst, gtol=1e-4)
+    assert b["converged"] and b["iterations"] == 1
+
+
+def test_stiefel_ascent_bad_input():
+    R, y, W, sigma = _problem()
+    with pytest.raises(ValueError, match="W0"):
+        lw.stiefel_ascent(R, y, q=3, sigma=sigma, W0=np.eye(3))
+    with pytest.raises(ValueError, match="W0 must have q"):
+        lw.stiefel_ascent(R, y, q=2, sigma=sigma, W0=W)
+    with pytest.raises(ValueError, match="sigma"):
+        lw.stiefel_ascent(R, y, q=2, sigma=0.0)
+    with pytest.raises(ValueError, match="max_iter"):
+        lw.stiefel_ascent(R, y, q=2, sigma=1.0, max_iter=0)
