@@ -37,6 +37,7 @@ __all__ = [
     "execute_notebook",
     "execute_all",
     "build_book",
+    "build_pdf",
     "ExecutionRecord",
     "QUICK_BANNER",
 ]
@@ -304,12 +305,53 @@ def _stage(root: Path, executed: Path, stage: Path, quick: bool) -> None:
     write_figures_page(stage / "notebooks", stage / "book" / "figures.md",
                        figures_dir=stage / "figures")
     write_status_page(stage / "notebooks", stage / "book" / "status.md")
+    _write_claims(root, stage, quick)
+    _link_pdf(root, executed, stage)
     config = yaml.safe_load((root / "_config.yml").read_text())
     config.setdefault("execute", {})["execute_notebooks"] = "off"
     if quick:
         html = config.setdefault("html", {})
         html["announcement"] = QUICK_BANNER
+        # the PDF edition carries the same banner on its title page
+        latex = config.setdefault("sphinx", {}).setdefault("config", {}).setdefault(
+            "latex_elements", {})
+        latex["maketitle"] = (r"\sphinxmaketitle\begin{center}\fbox{\parbox{0.8\linewidth}{"
+                              + QUICK_BANNER + r"}}\end{center}")
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def _link_pdf(root: Path, executed: Path, stage: Path) -> None:
+    """Link the PDF edition from the citation page when it was built from these notebooks."""
+    pdf = root / "_build" / "latex" / "kernelnet.pdf"
+    notebooks = list(executed.glob("*.ipynb"))
+    fresh = pdf.exists() and notebooks and pdf.stat().st_mtime >= max(
+        p.stat().st_mtime for p in notebooks)
+    if not fresh:
+        return
+    shutil.copy2(pdf, stage / "book" / "kernelnet.pdf")
+    size = pdf.stat().st_size / 2**20
+    (stage / "book" / "pdf_edition.md").write_text(
+        f"{{download}}`The whole book as one PDF file <kernelnet.pdf>` ({size:.1f} MiB), built "
+        "from the same executed chapters as these pages (`bash scripts/book --pdf`).\n")
+
+
+def _write_claims(root: Path, stage: Path, quick: bool) -> None:
+    """The claims ledger page from the chapters' glued findings, and the build's record.
+
+    Every build writes ``_build/claims.json`` (what ``kernelnet claims`` reads); a full build
+    whose chapters all published findings also refreshes the committed ``results/claims/``.
+    """
+    from . import claims
+    from .bookpages import figure_table
+
+    records = claims.findings_from_executed(stage / "notebooks")
+    labels = {row["name"]: row["label"]
+              for row in figure_table(stage / "notebooks", stage / "figures")}
+    claims.write_claims_page(records, stage / "book" / "claims.md", figure_labels=labels,
+                             quick=quick)
+    claims.write_record(records, root / "_build" / "claims.json")
+    if not quick and records and not any(r.get("quick") for r in records):
+        claims.write_record(records, root / "results" / "claims" / "findings.json")
 
 
 def build_book(
@@ -344,6 +386,75 @@ def build_book(
     return proc.returncode, html_dir / "index.html", log
 
 
+_DISPLAY_MATH_RE = re.compile(r"\$\$(.+?)\$\$", re.S)
+
+
+def _latex_safe_math(nb_path: Path) -> None:
+    """Make display math that MathJax accepts valid for LaTeX too (PDF staging only).
+
+    Sphinx's LaTeX writer puts display math in ``split``, which allows one ``&`` per row;
+    a block with several alignment columns is wrapped in ``aligned`` instead.
+    """
+    nb = json.loads(nb_path.read_text())
+
+    def fix(m):
+        body = m.group(1)
+        if any(line.count("&") - line.count(r"\&") > 1 for line in body.splitlines()):
+            return "$$\n\\begin{aligned}" + body.strip("\n") + "\\end{aligned}\n$$"
+        return m.group(0)
+
+    changed = False
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        new = _DISPLAY_MATH_RE.sub(fix, src)
+        if new != src:
+            cell["source"], changed = new, True
+    if changed:
+        nb_path.write_text(json.dumps(nb, indent=1))
+
+
+def build_pdf(
+    root: Path | None = None,
+    executed: Path | None = None,
+    *,
+    quick: bool = True,
+) -> tuple[int, Path, str]:
+    """Render the PDF edition from executed notebooks; returns (exit code, PDF path, log).
+
+    The same staged sources as the HTML book, built with Jupyter Book v1's ``pdflatex`` builder
+    (Sphinx's LaTeX writer, run by latexmk with the engine ``_config.yml`` sets, xelatex) into
+    ``_build/latex/kernelnet.pdf``. Needs xelatex and latexmk (``scripts/_latex.sh`` installs
+    Debian's packages).
+    """
+    root = repo_root() if root is None else Path(root)
+    executed = (root / "_build" / "executed") if executed is None else Path(executed)
+    for tool in ("xelatex", "latexmk"):
+        if shutil.which(tool) is None:
+            return 1, Path(), (f"{tool} not found: the PDF edition needs Debian's texlive-xetex "
+                               "and latexmk (scripts/_latex.sh installs them)")
+    stage = root / "_build" / "stage-pdf"
+    _stage(root, executed, stage, quick)
+    for nb in (stage / "notebooks").glob("*.ipynb"):
+        _latex_safe_math(nb)
+    out = root / "_build" / "pdfbook"
+    if out.exists():
+        shutil.rmtree(out)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(stage), "--builder",
+           "pdflatex", "--path-output", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    log = proc.stdout + proc.stderr
+    built = out / "_build" / "latex" / "kernelnet.pdf"
+    target = root / "_build" / "latex" / "kernelnet.pdf"
+    if proc.returncode == 0 and built.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(built, target)
+        return 0, target, log
+    return proc.returncode or 1, target, log
+
+
 def main(argv=None) -> int:
     """``python -m kernelnet.build [--quick] [--jobs N]``: execute every chapter, build the book."""
     import argparse
@@ -355,6 +466,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="notebooks executed in parallel")
     parser.add_argument("--skip-execute", action="store_true",
                         help="reuse _build/executed from an earlier run")
+    parser.add_argument("--pdf", action="store_true",
+                        help="also build the PDF edition, _build/latex/kernelnet.pdf")
     args = parser.parse_args(argv)
     root = repo_root()
     if not args.skip_execute:
@@ -365,6 +478,13 @@ def main(argv=None) -> int:
         if not all(r.ok for r in records):
             print("notebook execution failed: the book is not built", file=sys.stderr)
             return 1
+    if args.pdf:  # first, so that the HTML book can link it
+        code, pdf, log = build_pdf(root, quick=args.quick)
+        if code != 0:
+            print(log[-20000:], file=sys.stderr)
+            print(f"PDF build failed (exit {code})", file=sys.stderr)
+            return code
+        print(f"The PDF edition is at {pdf}")
     code, index, log = build_book(root, quick=args.quick)
     if code != 0:
         print(log[-20000:], file=sys.stderr)

@@ -31,7 +31,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from . import __version__  # noqa: E402
 
-__all__ = ["setup_notebook", "savefig", "figures_dir", "provenance", "STYLE"]
+__all__ = ["setup_notebook", "savefig", "figures_dir", "provenance", "legibility", "STYLE"]
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 
@@ -114,7 +114,7 @@ def setup_notebook(notebook: str, declared=None, **parameters) -> dict:
 
 
 def _register_png_display() -> None:
-    """Make a Figure shown as a cell's value render as a PNG in the executed notebook.
+    """Make a Figure shown as a cell's value render as PNG (HTML) and PDF (PDF edition).
 
     The backend is Agg everywhere (no automatic display at the end of a cell, so a figure is
     shown exactly once, where the chapter returns it); without this formatter IPython would
@@ -128,7 +128,8 @@ def _register_png_display() -> None:
         return
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-    set_matplotlib_formats("png", metadata={"Software": None})
+    # png for the HTML book, pdf for the PDF edition (MyST-NB's LaTeX renderer prefers it)
+    set_matplotlib_formats("png", "pdf", metadata={"Software": None})
 
 
 def figures_dir() -> Path:
@@ -199,6 +200,25 @@ def _jsonable(value):
         return repr(value)
 
 
+def legibility(fig) -> dict:
+    """The facts a reader's eye needs: the smallest font size and the sizes it is shown at.
+
+    Returns ``min_font_pt`` (the smallest visible, non-empty text of the figure, in points),
+    ``inline_dpi`` (the dots per inch of the PNG shown in the HTML book, the figure's own dpi)
+    and ``size_inches``. The browser test turns them into the smallest font size in CSS pixels
+    as displayed: ``min_font_pt * inline_dpi / 72 * displayed width / natural width``.
+    """
+    from matplotlib.text import Text
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip()]
+    return {
+        "min_font_pt": float(min(sizes)) if sizes else None,
+        "inline_dpi": float(fig.dpi),
+        "size_inches": [float(v) for v in fig.get_size_inches()],
+    }
+
+
 def savefig(fig, name: str, *, caption: str | None = None, **extra) -> dict:
     """Save ``fig`` as PDF, PNG and SVG under a stable name, with a provenance sidecar.
 
@@ -237,5 +257,6 @@ def savefig(fig, name: str, *, caption: str | None = None, **extra) -> dict:
     fig.savefig(paths["svg"], metadata={"Date": None, "Creator": None})
     record = provenance(name, caption, **extra)
     record["files"] = {k: p.name for k, p in paths.items() if k != "json"}
+    record["legibility"] = legibility(fig)
     paths["json"].write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     return {k: str(p) for k, p in paths.items()}

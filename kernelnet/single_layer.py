@@ -25,6 +25,7 @@ matrix) and the identity :math:`\mathrm{vec}(AXB) = (B^\top \otimes A)\mathrm{ve
 
 .. math::
 
+   \begin{aligned}
    J_K v &= \mathrm{vec}(D \odot (\mathrm{mat}(v)\, Y)), &
    J_K^\top u &= \mathrm{vec}((D \odot \mathrm{mat}(u))\, Y^\top), \\
    J_Y v &= \mathrm{vec}(D \odot (K\, \mathrm{mat}(v))), &
@@ -33,6 +34,7 @@ matrix) and the identity :math:`\mathrm{vec}(AXB) = (B^\top \otimes A)\mathrm{ve
    J_b^\top u &= \mathbf{1}^\top (D \odot \mathrm{mat}(u))\, \mathbf{1}, \\
    J_b v &= \mathrm{vec}(D \odot (v \mathbf{1}^\top)) \;\;(b \in \mathbb{R}^m), &
    J_b^\top u &= (D \odot \mathrm{mat}(u))\, \mathbf{1},
+   \end{aligned}
 
 (slide "Computing Jacobians" and "Class Problems"; the transpose is read with the elementwise
 product first, ERRATA 001). Internally the code stores :math:`Z^\top` and :math:`D^\top` in

@@ -27,6 +27,13 @@ def test_book_builds_from_executed_notebooks(executed_notebooks):
         text = page.read_text()
         assert QUICK_BANNER.split(":")[0] in text, "quick build must carry the banner"
         assert "Traceback" not in text
+    # the claims ledger: one row per registry claim, and the record kernelnet claims reads
+    from kernelnet import claims
+
+    n_rows = sum(1 for line in (ROOT / "_build" / "stage" / "book" / "claims.md").read_text()
+                 .splitlines() if line.startswith("| `"))
+    assert n_rows == len(claims.registry())
+    assert claims.read_record(ROOT / "_build" / "claims.json")
 
 
 def _raising_book(tmp_path):

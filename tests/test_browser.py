@@ -30,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
@@ -261,6 +262,9 @@ _PAGE_FACTS = """async () => {
       number: (d.querySelector('.caption-number') || {}).textContent || null})),
     banner: banner ? banner.innerText.trim() : null,
     title: document.title,
+    stderr: [...document.querySelectorAll('main .output.stderr, main .cell_output .stderr')]
+      .map(e => e.textContent.slice(0, 160)),
+    full_text: (document.querySelector('main') || document.body).textContent,
   };
 }"""
 
@@ -331,6 +335,15 @@ def _page_problems(page, url: str, name: str, expect_banner: str | None) -> tupl
     if "??" in text:
         i = text.index("??")
         problems.append(f"unresolved reference '??': ...{text[max(0, i-60):i+20]!r}")
+    # build noise: nothing from stderr, no path of the machine that built the book
+    if facts["stderr"]:
+        problems.append(f"stderr output shown on the page: {facts['stderr'][:2]}")
+    for path in {str(ROOT), str(Path(sys.prefix)), "/.venv/", "site-packages"}:
+        if path and path in facts["full_text"]:
+            i = facts["full_text"].index(path)
+            problems.append(f"a path of the build machine on the page ({path!r}): "
+                            f"...{facts['full_text'][max(0, i-60):i+80]!r}")
+    facts.pop("full_text")
     if expect_banner and (not facts["banner"] or expect_banner not in facts["banner"]):
         problems.append(f"quick-build banner missing (found {facts['banner']!r})")
     return problems, facts
@@ -380,3 +393,47 @@ def test_every_page_renders_in_a_browser(built_html, server, browser):
         (SHOTS / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"{len(pages)} pages opened; screenshots and report.json in {SHOTS}")
     assert not all_problems, "\n".join(all_problems)
+
+
+@pytest.mark.book
+def test_claims_page_table_and_filter(built_html, server, browser):
+    """The ledger page: one row per registry claim, the offline filter works, links resolve."""
+    from kernelnet import claims
+
+    html = built_html / "book" / "claims.html"
+    assert html.exists(), "book/claims.html was not built"
+    n_claims = len(claims.registry())
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  service_workers="block")
+    try:
+        page = context.new_page()
+        page.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname in
+                   ("127.0.0.1", "localhost") else r.abort())
+        page.goto(f"{server}/book/claims.html", wait_until="load")
+        count = """() => [...document.querySelectorAll('table tbody tr')]
+                     .filter(r => r.children.length >= 12 && r.style.display !== 'none').length"""
+        assert page.evaluate(count) == n_claims
+        page.select_option("#claims-verdict", "not checked yet")
+        shown = page.evaluate(count)
+        cells = page.evaluate("""() => [...document.querySelectorAll('table tbody tr')]
+            .filter(r => r.children.length >= 12 && r.style.display !== 'none')
+            .map(r => r.children[6].textContent.trim())""")
+        assert all(c == "not checked yet" for c in cells) and shown == len(cells)
+        assert f"{shown} of {n_claims} shown" in page.inner_text("#claims-count")
+        page.select_option("#claims-verdict", "")
+        page.select_option("#claims-source", "003")
+        sources = page.evaluate("""() => [...document.querySelectorAll('table tbody tr')]
+            .filter(r => r.children.length >= 12 && r.style.display !== 'none')
+            .map(r => r.children[1].textContent.trim())""")
+        assert sources and set(sources) == {"003"}
+        # every figure link on the page points at an existing page and anchor
+        hrefs = page.evaluate("""() => [...document.querySelectorAll('table tbody tr a')]
+            .map(a => a.getAttribute('href')).filter(h => h && h.includes('#'))""")
+        for href in hrefs:
+            target = (html.parent / href.split("#")[0]).resolve()
+            assert target.exists(), href
+            assert f'id="{href.split("#")[1]}"' in target.read_text(), href
+        page.screenshot(path=str(SHOTS / "book__claims_filtered.png"), full_page=False)
+    finally:
+        context.close()
+

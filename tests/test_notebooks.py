@@ -80,3 +80,38 @@ def test_every_numbered_figure_is_stored_as_an_image(executed_notebooks, name):
         kinds = {k for o in c.get("outputs", []) for k in o.get("data", {})}
         label = c["metadata"]["mystnb"]["figure"].get("name")
         assert "image/png" in kinds, f"{name}: figure {label} has no image output ({kinds})"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_hidden_cell_defines_a_function(path):
+    """Logic lives in the library: a cell whose input is hidden may not define a function."""
+    import ast
+
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        tags = cell["metadata"].get("tags", [])
+        if not {"remove-input", "remove-cell", "hide-input"} & set(tags):
+            continue
+        tree = ast.parse("".join(cell["source"]))
+        defs = [n.name for n in ast.walk(tree)
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+        assert not defs, f"hidden cell defines {defs}: move it into kernelnet.experiments"
+
+
+@pytest.mark.notebooks
+def test_published_findings_name_registry_ids(executed_notebooks):
+    """Every finding a chapter publishes names a registry claim, once, in the vocabulary."""
+    from kernelnet import claims
+
+    records = claims.findings_from_executed(ROOT / "_build" / "executed")
+    assert records, "no chapter published findings (kernelnet.claims.publish)"
+    table = claims.ledger(records)  # raises on an unknown or doubly reported id
+    assert set(table["verdict"]) <= set(claims.VERDICTS) | {claims.PROVISIONAL}
+    for rec in records:
+        assert rec["quick"] is True  # the suite runs the chapters in quick mode
+        for f in rec["findings"]:
+            row = table.set_index("id").loc[f["claim_id"]]
+            assert row["chapter"] == rec["chapter"], (
+                f"{f['claim_id']} is registered to {row['chapter']} but published by "
+                f"{rec['chapter']}")
