@@ -34,6 +34,8 @@ __all__ = [
     "discover_notebooks",
     "notebook_parameters",
     "check_parameters",
+    "parameter_types",
+    "parse_parameters",
     "execute_notebook",
     "execute_all",
     "build_book",
@@ -125,6 +127,158 @@ def check_parameters(path, parameters: dict) -> None:
             f"unknown parameter(s) {', '.join(unknown)} for {Path(path).stem}; "
             f"it declares: {', '.join(sorted(declared))}"
         )
+
+
+_BOOL_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
+_FIXED_TYPES = {"QUICK": (bool,), "SEED": (int,)}
+_TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a finite number",
+               str: "a string", tuple: "a tuple such as (1, 2)", list: "a list such as [1, 2]"}
+
+
+def _chapter_declarations(path) -> dict:
+    """The chapter's ``PARAMETERS`` (``claims.Parameter`` by upper-case name), if the notebook
+    passes ``declared=<module>.PARAMETERS`` to ``setup_notebook`` and imports ``<module>`` from
+    ``kernelnet``; ``{}`` otherwise."""
+    import ast
+    import importlib
+
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    modules, alias = {}, None
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # a cell magic: not Python
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for a in node.names:
+                    modules[a.asname or a.name] = f"{node.module}.{a.name}"
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.asname:
+                        modules[a.asname] = a.name
+            elif isinstance(node, ast.keyword) and node.arg == "declared":
+                v = node.value
+                if (isinstance(v, ast.Attribute) and v.attr == "PARAMETERS"
+                        and isinstance(v.value, ast.Name)):
+                    alias = v.value.id
+    module = modules.get(alias, "")
+    if not module.startswith("kernelnet."):
+        return {}
+    try:
+        declared = getattr(importlib.import_module(module), "PARAMETERS", None)
+    except ImportError:
+        return {}
+    return {str(k).upper(): v for k, v in declared.items()} if isinstance(declared, dict) else {}
+
+
+def parameter_types(path) -> dict:
+    """Each notebook parameter's accepted types: name -> (tuple of types or None, declaration).
+
+    ``QUICK`` is a bool and ``SEED`` an int; a parameter the chapter declares in its
+    ``PARAMETERS`` (the chapter contract) takes the declared type (and the declaration is
+    returned, to check the value); any other takes the type of its default in the
+    ``parameters`` cell when that is a literal (``None`` when it is not: no type to check).
+    """
+    import ast
+
+    declared = _chapter_declarations(path)
+    out = {}
+    for name, info in notebook_parameters(path).items():
+        spec = declared.get(name)
+        if name in _FIXED_TYPES:
+            types = _FIXED_TYPES[name]
+        elif spec is not None:
+            types = spec.type if isinstance(spec.type, tuple) else (spec.type,)
+        else:
+            try:
+                default = ast.literal_eval(str(info.get("default", "")))
+            except (ValueError, SyntaxError, TypeError):
+                default = None
+            types = None if default is None else (type(default),)
+        out[name] = (types, spec)
+    return out
+
+
+def _parse_as(name: str, text: str, types) -> object:
+    import ast
+    import math
+
+    names = " or ".join(_TYPE_WORDS.get(t, t.__name__) for t in types)
+    word = text.strip()
+    if bool in types and word.lower() in _BOOL_WORDS:
+        return _BOOL_WORDS[word.lower()]
+    if int in types:
+        try:
+            return int(word)
+        except ValueError:
+            pass
+    if float in types:
+        try:
+            value = float(word)
+        except ValueError:
+            value = None
+        if value is not None and math.isfinite(value):
+            return value
+    for container in (tuple, list):
+        if container in types:
+            try:
+                value = ast.literal_eval(word)
+            except (ValueError, SyntaxError):
+                value = None
+            if isinstance(value, (tuple, list)):
+                return container(value)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return container((value,))
+    if str in types:
+        try:
+            value = ast.literal_eval(word)
+        except (ValueError, SyntaxError):
+            value = None
+        return value if isinstance(value, str) else text
+    if bool in types and len(types) == 1:
+        raise ValueError(f"parameter {name} must be true or false, got {text!r}")
+    raise ValueError(f"parameter {name} must be {names}, got {text!r}")
+
+
+def parse_parameters(path, given: dict) -> dict:
+    """Parse command-line parameter values (text) by the notebook's declared types.
+
+    ``QUICK`` reads ``true/false/yes/no/1/0`` (any case), an int parameter an integer, a float
+    a finite number, a tuple or list a Python literal (``"(100, 300)"`` or ``"100,300"``); a
+    value the chapter's ``PARAMETERS`` declares is then checked against the declaration. A
+    parameter without a literal default is read as a Python literal, else as a string.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter: unknown, of the wrong type, or failing its declaration.
+    """
+    import ast
+
+    types = parameter_types(path)
+    check_parameters(path, dict.fromkeys(given))
+    out = {}
+    for name, text in given.items():
+        text = str(text)
+        accepted, spec = types[name]
+        if accepted is None or (spec is not None and text.strip() == "None"):
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                value = text
+        else:
+            value = _parse_as(name, text, accepted)
+        if name == "SEED" and value < 0:
+            raise ValueError(f"parameter SEED must be a non-negative integer, got {text!r}")
+        if spec is not None and value is not None:
+            value = spec.validate(name, value)
+        out[name] = value
+    return out
 
 
 @dataclass

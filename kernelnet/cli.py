@@ -16,7 +16,6 @@ number or figure differs), 2 bad usage (unknown chapter, parameter or figure).
 from __future__ import annotations
 
 import argparse
-import ast
 import hashlib
 import json
 import os
@@ -52,13 +51,6 @@ def resolve_chapter(name: str, root: Path) -> Path:
     raise UsageError(f"unknown chapter {name!r}; chapters are: {valid}")
 
 
-def _parse_value(text: str):
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
 def _cmd_list(args) -> int:
     root = _root()
     for nb in build.discover_notebooks(root):
@@ -70,26 +62,51 @@ def _cmd_list(args) -> int:
     return 0
 
 
-def _run_params(pairs) -> dict:
-    params = {}
+def _run_params(nb: Path, pairs, quick_flag: bool) -> tuple[bool, dict]:
+    """``-p NAME VALUE`` pairs parsed by the chapter's declared types, and QUICK.
+
+    ``--quick`` and ``-p QUICK false`` contradict each other: a usage error, as is the same
+    name given twice with different values.
+    """
+    raw = {}
     for name, value in pairs or []:
-        params[name] = _parse_value(value)
-    return params
+        if name in raw and raw[name] != value:
+            raise UsageError(f"parameter {name} is given twice ({raw[name]!r} and {value!r}); "
+                             "give it once")
+        raw[name] = value
+    try:
+        params = build.parse_parameters(nb, raw)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    quick = quick_flag
+    if "QUICK" in params:
+        quick = params.pop("QUICK")
+        if quick_flag and not quick:
+            raise UsageError(f"--quick and -p QUICK {raw['QUICK']} contradict each other "
+                             "(quick and full size); give one of them")
+    return quick, params
+
+
+def _output_dir(path: Path) -> Path:
+    """Create ``--output`` (or the default run folder) or say in one line why it cannot be."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot use output folder {path}: {exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot use output folder {path}: not writable")
+    return path
 
 
 def _cmd_run(args) -> int:
     root = _root()
     nb = resolve_chapter(args.chapter, root)
-    params = _run_params(args.p)
-    quick = bool(params.pop("QUICK", args.quick))
-    try:
-        build.check_parameters(nb, {"QUICK": quick, **params})
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    quick, params = _run_params(nb, args.p, args.quick)
     tag = "_".join(f"{k}-{v}" for k, v in sorted(params.items()))
     out = Path(args.output) if args.output else (
         root / "_build" / "runs" / (nb.stem + ("_quick" if quick else "") + (f"_{tag}" if tag else ""))
     )
+    out = _output_dir(out)
     print(f"running {nb.stem} (QUICK={quick}{', ' if params else ''}"
           f"{', '.join(f'{k}={v!r}' for k, v in params.items())}) -> {out}")
     rec = build.execute_notebook(nb, out, quick=quick, parameters=params)
@@ -234,7 +251,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="execute one chapter with papermill")
     run.add_argument("chapter")
     run.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                     help="set a parameter (a Python literal, else a string)")
+                     help="set a parameter, read by its declared type (QUICK: true/false)")
     run.add_argument("--quick", action="store_true", help="QUICK=True (small sizes)")
     run.add_argument("--output", help="output folder (default _build/runs/<chapter>...)")
     run.set_defaults(func=_cmd_run)

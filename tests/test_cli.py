@@ -74,6 +74,7 @@ def test_run_writes_executed_notebook_and_figures(tmp_path, capsys):
     assert (tmp_path / "00_hsic.ipynb").exists()
     side = json.loads((tmp_path / "figures" / "hsic_dependence.json").read_text())
     assert side["seed"] == 1 and side["quick"] is True
+    # a bad value is refused before the notebook runs (usage error, exit 2; issue 20)
     assert cli.main(["run", "hsic", "--quick", "-p", "SEED", "-4", "--output",
-                     str(tmp_path / "bad")]) == 1
+                     str(tmp_path / "bad")]) == 2
     assert "SEED must be a non-negative integer" in capsys.readouterr().err
