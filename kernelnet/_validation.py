@@ -22,6 +22,7 @@ __all__ = [
     "check_int",
     "check_same_rows",
     "check_choice",
+    "pow2_rescale",
 ]
 
 
@@ -182,3 +183,18 @@ def check_choice(value, name: str, choices) -> str:
         valid = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {valid}; got {value!r}")
     return value
+
+
+def pow2_rescale(arr: np.ndarray, *, lo: float = 1e-100, hi: float = 1e100) -> np.ndarray:
+    """``arr`` times a power of two that brings its largest magnitude into [0.5, 1), applied
+    only when that magnitude lies outside ``[lo, hi]`` (else ``arr`` itself is returned).
+
+    For scale-invariant quantities (normalised HSIC, silhouette, normalised class sums) whose
+    products would overflow near 1e160 or underflow near 1e-160. A power of two is exact in
+    floating point, and inputs in the normal range are not touched at all, so their results stay
+    bit-identical.
+    """
+    m = float(np.max(np.abs(arr))) if arr.size else 0.0
+    if m == 0.0 or lo <= m <= hi:
+        return arr
+    return np.ldexp(arr, -int(np.frexp(m)[1]))

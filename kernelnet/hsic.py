@@ -22,7 +22,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._validation import as_labels, as_matrix, check_choice, check_positive, one_hot
+from ._validation import (
+    as_labels,
+    as_matrix,
+    check_choice,
+    check_positive,
+    one_hot,
+    pow2_rescale,
+)
 from .kernels import (
     _NCHUNKS,
     _TILE,
@@ -159,6 +166,7 @@ def normalized_hsic(K, L, *, variant="cka"):
     """
     K, L = _as_kernel_pair(K, L)
     variant = check_choice(variant, "variant", ("cka", "authors"))
+    K, L = pow2_rescale(K), pow2_rescale(L)  # scale-invariant; squares overflow near 1e160
     if variant == "cka":
         A, B = _center(K), _center(L)
     else:

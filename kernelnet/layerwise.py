@@ -66,6 +66,7 @@ from kernelnet._validation import (
     check_int,
     check_positive,
     one_hot,
+    pow2_rescale,
 )
 from kernelnet.kernels import gaussian_kernel
 
@@ -422,6 +423,7 @@ def closed_form_weights(R, y, *, orthonormal: bool = False) -> np.ndarray:
     """
     R = as_matrix(R, "R", min_rows=2)
     codes, classes = as_labels(y, "y", n_samples=R.shape[0])
+    R = pow2_rescale(R)  # W is scale-invariant; the column norms overflow near 1e154
     S = R.T @ one_hot(codes, classes.shape[0])
     norms = np.linalg.norm(S, axis=0)
     if np.any(norms == 0):
@@ -1231,7 +1233,8 @@ def silhouette(Z, y) -> float:
     """
     Z = as_matrix(Z, "Z", min_rows=2, allow_1d=True)
     codes, classes = as_labels(y, "y", n_samples=Z.shape[0])
-    return _silhouette(Z, codes, classes.shape[0])
+    # scale-invariant; squared distances overflow near 1e155
+    return _silhouette(pow2_rescale(Z), codes, classes.shape[0])
 
 
 def _silhouette(Z, codes, c) -> float:

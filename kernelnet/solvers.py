@@ -76,10 +76,24 @@ def _check_rhs(y, n):
     return np.ascontiguousarray(y)
 
 
-def _check_square(K):
-    K = as_matrix(K, "K")
+_SYMMETRY_RTOL = 1e-10  # rounding-level asymmetry (1e-16 relative) passes; a real one does not
+
+
+def _check_square(K, name="K"):
+    """Square, finite and symmetric (every solver here assumes a symmetric PSD matrix; a
+    Cholesky factorisation of a non-symmetric one silently uses its lower triangle)."""
+    K = as_matrix(K, name)
     if K.shape[0] != K.shape[1]:
-        raise ValueError(f"K must be square, got shape {K.shape}")
+        raise ValueError(f"{name} must be square, got shape {K.shape}")
+    n = K.shape[0]
+    scale = float(np.max(np.abs(K))) if n else 0.0
+    for i in range(0, n, 256):  # row blocks: O(256 n) extra memory, not O(n^2)
+        asym = float(np.max(np.abs(K[i:i + 256] - K[:, i:i + 256].T)))
+        if asym > _SYMMETRY_RTOL * scale:
+            raise ValueError(
+                f"{name} must be symmetric (positive semi-definite); max |{name} - {name}^T| = "
+                f"{asym:.3g} for entries up to {scale:.3g}"
+            )
     return K
 
 
@@ -295,7 +309,7 @@ def kernel_matvec(X, v, *, kernel="gaussian", sigma=None):
 def _as_operator(A):
     if isinstance(A, KernelOperator):
         return A.shape[0], A.matvec
-    A = _check_square(A)
+    A = _check_square(A, "A")
     return A.shape[0], lambda v: A @ v
 
 
@@ -503,7 +517,7 @@ class NystromPreconditioner:
             n = A.shape[0]
             get_cols = A.columns
         else:
-            Ad = _check_square(A)
+            Ad = _check_square(A, "A")
             n = Ad.shape[0]
             get_cols = lambda idx: Ad[:, idx]  # noqa: E731
         self.rank = check_int(rank, "rank", minimum=1, maximum=n)

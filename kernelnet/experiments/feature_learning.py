@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import feature_learning as fl
 from .. import solvers
-from .._validation import check_int, check_positive
+from .._validation import check_choice, check_int, check_positive
 from ..kernels import gaussian_kernel, median_heuristic
 
 __all__ = [
@@ -317,6 +317,19 @@ def sample_complexity(dims=(8, 16, 32), ns=(250, 500, 1000, 2000, 4000, 8000, 16
     """
     from kernelnet.parallel import map_units
 
+    if isinstance(methods, str) or not len(methods):
+        raise ValueError(f"methods must be a non-empty tuple of method names, got {methods!r}")
+    for method in methods:
+        check_choice(method, "methods", ("algorithm1", "rf", "ntk"))
+    for name, values in (("dims", dims), ("ns", ns)):
+        if not len(values):
+            raise ValueError(f"{name} must not be empty")
+        for v in values:
+            check_int(v, name, minimum=1)
+    if not len(ridges):
+        raise ValueError("ridges must not be empty")
+    for v in ridges:
+        check_positive(v, "ridges")
     opts = dict(p=p, r=r, m=m, n_test=n_test, n_kernel_max=n_kernel_max,
                 kernel_max_d=kernel_max_d, ridges=tuple(ridges), methods=tuple(methods),
                 seed=int(seed))
