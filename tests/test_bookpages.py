@@ -46,6 +46,9 @@ def test_figures_page_has_number_files_bibtex_and_provenance(tmp_path):
     assert "@misc{kernelnet_demo_curve," in text and "title        = {{Short title}}" in text
     assert "blob/0123456789abcdef/notebooks/07_demo.ipynb" in text  # pinned commit, never main
     assert "SEED=3" in text
+    # a thumbnail per figure, linking to the figure in its chapter
+    assert "```{image} ../figures/demo_curve.png" in text
+    assert ":target: ../notebooks/07_demo.html#fig-demo" in text
 
 
 def test_status_page_reads_papermill_metadata(tmp_path):
