@@ -82,6 +82,10 @@ __all__ = [
     "RandomFeatures",
     "random_features",
     "inverse_crime_data",
+    "HESSIAN_KINDS",
+    "hessian_operator",
+    "dense_hessian",
+    "softmax_shift_basis",
 ]
 
 ACTIVATIONS = ("tanh", "relu", "identity")
@@ -583,7 +587,7 @@ def _history(method, x, hist, msg):
 
 
 def gauss_newton(problem: SingleLayerProblem, x0, *, max_iter: int = 20, cg_maxiter: int = 10,
-                 cg_rtol: float = 1e-2, damping: float = 0.0,
+                 cg_rtol: float = 1e-2, damping: float = 0.0, hessian: str = "block",
                  blas_threads: int | None = 1) -> OptimizationHistory:
     r"""Gauss-Newton-CG with an Armijo line search.
 
@@ -606,6 +610,11 @@ def gauss_newton(problem: SingleLayerProblem, x0, *, max_iter: int = 20, cg_maxi
         Relative residual at which CG stops early.
     damping : float
         :math:`\delta \ge 0` added to the Hessian.
+    hessian : {"block", "gauss-newton", "exact"}
+        The curvature matrix of :func:`hessian_operator`: the slide's block-diagonal
+        Gauss-Newton (default), the coupled Gauss-Newton :math:`J^\top H_S J`, or the exact
+        Hessian (Newton-CG; a CG direction that is not a descent direction falls back to
+        :math:`-\nabla E`). Each product costs two counted mat-vecs (three for ``"exact"``).
     blas_threads : int or None
         BLAS threads during the run (``threadpoolctl``); None leaves them alone. The default 1
         suits these small products: numpy and scipy each bundle an OpenBLAS whose idle threads
@@ -617,7 +626,7 @@ def gauss_newton(problem: SingleLayerProblem, x0, *, max_iter: int = 20, cg_maxi
     """
     with _blas(blas_threads):
         return _gauss_newton(problem, x0, max_iter=max_iter, cg_maxiter=cg_maxiter,
-                             cg_rtol=cg_rtol, damping=damping)
+                             cg_rtol=cg_rtol, damping=damping, hessian=hessian)
 
 
 def _blas(threads):
@@ -626,14 +635,30 @@ def _blas(threads):
     return threadpool_limits(check_int(threads, "blas_threads", minimum=1))
 
 
-def _gauss_newton(problem, x0, *, max_iter, cg_maxiter, cg_rtol, damping):
+def _counted_hessian(problem, x, kind):
+    """Loss, gradient and the ``kind`` curvature operator, its products counted as mat-vecs."""
+    if kind == "block":
+        return problem.loss_gradient_hessian(x)
+    E, g = problem.loss_and_gradient(x)
+    op = hessian_operator(problem, x, kind)
+    cost = 3 if kind == "exact" else 2
+
+    def hv(v):
+        problem.matvecs += cost
+        return op.matvec(v)
+
+    return E, g, LinearOperator(op.shape, matvec=hv, rmatvec=hv, dtype=np.float64)
+
+
+def _gauss_newton(problem, x0, *, max_iter, cg_maxiter, cg_rtol, damping, hessian="block"):
     x, max_iter = _check_solver_args(problem, x0, max_iter)
     cg_maxiter = check_int(cg_maxiter, "cg_maxiter", minimum=1)
     cg_rtol = check_positive(cg_rtol, "cg_rtol")
     damping = check_nonnegative(damping, "damping")
+    check_choice(hessian, "hessian", HESSIAN_KINDS)
     problem.matvecs = 0
     t0 = time.perf_counter()
-    E, g, H = problem.loss_gradient_hessian(x)
+    E, g, H = _counted_hessian(problem, x, hessian)
     hist = dict(loss=[E], matvecs=[problem.matvecs], time=[0.0], grad_norm=[np.linalg.norm(g)])
     msg = "max_iter reached"
     for _ in range(max_iter):
@@ -649,9 +674,11 @@ def _gauss_newton(problem, x0, *, max_iter, cg_maxiter, cg_rtol, damping):
             msg = "line search failed"
             break
         x = x + t * p
-        E, g, H = problem.loss_gradient_hessian(x)
+        E, g, H = _counted_hessian(problem, x, hessian)
         _record(hist, problem, E, g, t0)
-    return _history("Gauss-Newton-CG", x, hist, msg)
+    name = {"block": "Gauss-Newton-CG", "gauss-newton": "coupled Gauss-Newton-CG",
+            "exact": "Newton-CG"}[hessian]
+    return _history(name, x, hist, msg)
 
 
 def gradient_descent(problem: SingleLayerProblem, x0, *, max_iter: int = 20,
@@ -846,3 +873,145 @@ def inverse_crime_data(n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40, 
     Z = single_layer(K, float(b), Y, activation).Z
     P, _ = _softmax_columns(W @ Z)
     return dict(Y=Y, C=P, K=K, b=float(b), W=W)
+
+
+# --------------------------------------------------------------------------------------------
+# Hessians: the block Gauss-Newton of the slide, the coupled Gauss-Newton, the exact Hessian
+# --------------------------------------------------------------------------------------------
+HESSIAN_KINDS = ("block", "gauss-newton", "exact")
+
+
+def _second_derivative(Z, D, activation):
+    """:math:`\\sigma''(A)` from :math:`Z = \\sigma(A)`, :math:`D = \\sigma'(A)` (ReLU: 0 a.e.)."""
+    if activation == "tanh":
+        return -2.0 * Z * D
+    return np.zeros_like(Z)
+
+
+def hessian_operator(problem: SingleLayerProblem, x, kind: str = "exact") -> LinearOperator:
+    r"""A curvature matrix of :math:`E(x)` at ``x`` as a matrix-free ``LinearOperator``.
+
+    With :math:`S(x) = W\sigma(KY + b)`, its Jacobian :math:`J = [J_K^S, J_b^S, J_W^S]`
+    (:math:`J^S_K = (I\otimes W) J_K`, :math:`J^S_W v = \mathrm{vec}(\mathrm{mat}(v) Z)`) and
+    :math:`H_S = \nabla^2_S E` (block diagonal over examples, from :func:`cross_entropy`):
+
+    .. math::
+
+       H_{\mathrm{exact}} = J^\top H_S J + \sum_{ij} [\nabla_S E]_{ij}\,\nabla^2_x S_{ij}
+       + \lambda I, \qquad
+       H_{\mathrm{GN}} = J^\top H_S J + \lambda I, \qquad
+       H_{\mathrm{block}} = \mathrm{blkdiag}\big(J_K^{S\top} H_S J_K^S,\,
+       J_b^{S\top} H_S J_b^S,\, J_W^{S\top} H_S J_W^S\big) + \lambda I .
+
+    ``kind="block"`` is the slide's approximation ("do the same for b and use full Hessian for
+    W: ignore coupling", seed 001, "Gauss-Newton Method"; the operator
+    :meth:`SingleLayerProblem.loss_gradient_hessian` uses); ``"gauss-newton"`` keeps the
+    coupling between the blocks; ``"exact"`` adds the second term the slide neglects,
+
+    .. math::
+
+       \Big(\sum_{ij} [G]_{ij} \nabla^2 S_{ij}\Big) v =
+       \big[\mathrm{vec}(Q Y^\top);\; \textstyle\sum Q;\; \mathrm{vec}(G\, (D \odot dA)^\top)\big],
+       \quad Q = \sigma''(A)\odot dA \odot (W^\top G) + D \odot (\mathrm{mat}(v_W)^\top G),
+
+    with :math:`G = \nabla_S E`, :math:`A = KY + b`, :math:`dA = \mathrm{mat}(v_K) Y + v_b`.
+    At an exact fit (:math:`G = 0`, the inverse crime's truth) the exact Hessian equals the
+    Gauss-Newton matrix. Every product is :math:`\mathcal{O}(m n_f n)`; none is counted in
+    ``problem.matvecs``.
+    """
+    if not isinstance(problem, SingleLayerProblem):
+        raise ValueError(f"problem must be a SingleLayerProblem, got {type(problem).__name__}")
+    check_choice(kind, "kind", HESSIAN_KINDS)
+    x = as_vector(x, "x", size=problem.size)
+    K, b, W = problem.unpack(x)
+    L = single_layer(K, b, problem.Y, problem.activation)
+    Z, D, Y = L.Z, L.dsigma, problem.Y
+    _, G, hS = cross_entropy(W @ Z, problem.C)
+    WtG = W.T @ G
+    D2 = _second_derivative(Z, D, problem.activation)
+    m, nf, nc, nb = problem.m, problem.n_f, problem.n_c, problem.n_bias
+    scalar = problem.bias == "scalar"
+    reg = problem.reg
+
+    def split(v):
+        vK = v[: m * nf].reshape(m, nf, order="F")
+        vb = v[m * nf: m * nf + nb]
+        vW = v[m * nf + nb:].reshape(nc, m, order="F")
+        return vK, vb, vW
+
+    def dA_of(vK, vb):
+        return vK @ Y + (vb[0] if scalar else vb[:, None])
+
+    def JT(U, only=None):
+        gZ = W.T @ U
+        q = D * gZ
+        gK = (q @ Y.T).ravel(order="F")
+        gb = np.array([q.sum()]) if scalar else q.sum(axis=1)
+        gW = (U @ Z.T).ravel(order="F")
+        if only == "K":
+            return gK
+        if only == "b":
+            return gb
+        if only == "W":
+            return gW
+        return np.concatenate([gK, gb, gW])
+
+    def hv(v):
+        v = np.asarray(v, dtype=np.float64).reshape(-1)
+        vK, vb, vW = split(v)
+        zK = np.zeros_like(vK)
+        zb = np.zeros_like(vb)
+        if kind == "block":
+            dSK = W @ (D * dA_of(vK, zb))
+            dSb = W @ (D * dA_of(zK, vb))
+            dSW = vW @ Z
+            out = np.concatenate([JT(hS(dSK), "K"), JT(hS(dSb), "b"), JT(hS(dSW), "W")])
+            return out + reg * v
+        dA = dA_of(vK, vb)
+        dZ = D * dA
+        out = JT(hS(W @ dZ + vW @ Z))
+        if kind == "exact":
+            Q = D2 * dA * WtG + D * (vW.T @ G)
+            out = out + np.concatenate([(Q @ Y.T).ravel(order="F"),
+                                        np.array([Q.sum()]) if scalar else Q.sum(axis=1),
+                                        (G @ dZ.T).ravel(order="F")])
+        return out + reg * v
+
+    return LinearOperator((problem.size, problem.size), matvec=hv, rmatvec=hv,
+                          dtype=np.float64)
+
+
+def dense_hessian(problem: SingleLayerProblem, x, kind: str = "exact") -> np.ndarray:
+    """The matrix of :func:`hessian_operator`, column by column (symmetrised; small problems).
+
+    Costs ``problem.size`` products of :math:`\\mathcal{O}(m n_f n)`; the result is
+    ``problem.size`` squared floats.
+    """
+    op = hessian_operator(problem, x, kind)
+    n = problem.size
+    H = np.empty((n, n))
+    e = np.zeros(n)
+    for j in range(n):
+        e[j] = 1.0
+        H[:, j] = op.matvec(e)
+        e[j] = 0.0
+    return 0.5 * (H + H.T)
+
+
+def softmax_shift_basis(problem: SingleLayerProblem) -> np.ndarray:
+    r"""Orthonormal basis of the directions :math:`W \to W + \mathbf{1}a^\top` in :math:`x`.
+
+    :math:`\mathrm{softmax}((W + \mathbf{1}a^\top)Z) = \mathrm{softmax}(WZ)` for every
+    :math:`a \in \mathbb{R}^m`, so the loss is constant along these :math:`m` directions and
+    every curvature matrix of :func:`hessian_operator` (without regularisation) maps them to
+    zero. Returns a ``(problem.size, m)`` array with orthonormal columns.
+    """
+    if not isinstance(problem, SingleLayerProblem):
+        raise ValueError(f"problem must be a SingleLayerProblem, got {type(problem).__name__}")
+    m, nf, nc, nb = problem.m, problem.n_f, problem.n_c, problem.n_bias
+    B = np.zeros((problem.size, m))
+    for a in range(m):
+        dW = np.zeros((nc, m))
+        dW[:, a] = 1.0 / math.sqrt(nc)
+        B[m * nf + nb:, a] = dW.ravel(order="F")
+    return B
