@@ -723,3 +723,207 @@ def test_experiment_deep_linear_and_perceptron():
     assert np.allclose(d["decoupled"][-1], d["s"], rtol=1e-3)
     p = ex.perceptron_mistakes(margins=(0.1, 0.3), n=200, d=5, n_datasets=3, seed=0)
     assert p.converged.all() and np.all(p.mistakes <= p.bound)
+
+
+# ------------------------------------------------------------------------------------------------
+# WP and NP on a nonlinear multi-layer network (issue 16, item 8)
+# ------------------------------------------------------------------------------------------------
+
+
+def _sample_net(seed=0, sizes=(3, 5, 4, 2), activation="tanh"):
+    rng = np.random.default_rng(seed)
+    Ws = [rng.standard_normal((sizes[i + 1], sizes[i])) / np.sqrt(sizes[i])
+          for i in range(len(sizes) - 1)]
+    bs = [0.1 * rng.standard_normal(sizes[i + 1]) for i in range(len(sizes) - 1)]
+    return rng.standard_normal(sizes[0]), 0.5 * rng.standard_normal(sizes[-1]), Ws, bs
+
+
+def test_mlp_sample_gradient_matches_backprop_and_loss():
+    x, y, Ws, bs = _sample_net()
+    g = lr.mlp_sample_gradient(x, y, Ws, bs)
+    _, gW, gb = lr.backprop(x[None], y[None], Ws, bs)
+    np.testing.assert_allclose(g, lr.flatten_params(gW, gb), rtol=0, atol=1e-15)
+    shapes = [W.shape for W in Ws]
+    r = derivative_check(lambda t: lr.mlp_loss(x[None], y[None], *lr.unflatten_params(t, shapes)),
+                         lambda t, v: lr.mlp_sample_gradient(
+                             x, y, *lr.unflatten_params(t, shapes)) @ v,
+                         lr.flatten_params(Ws, bs), random_state=0)
+    assert r.passed and r.order1 > 1.8
+
+
+@pytest.mark.parametrize("method", ["wp", "np"])
+def test_perturbation_estimates_have_the_notes_form(method):
+    # one draw, recomputed by hand: (E~ - E) / sigma^2 times the noise (NP: times the clean input)
+    x, y, Ws, bs = _sample_net(1)
+    sigma = 0.05
+    g = lr.mlp_perturbation_estimates(x, y, Ws, bs, sigma, 3, method, True, random_state=4)
+    rng = np.random.default_rng(4)
+    E = lr.mlp_loss(x[None], y[None], Ws, bs)
+    if method == "wp":
+        dW = [rng.standard_normal((3,) + W.shape) for W in Ws]
+        db = [rng.standard_normal((3, W.shape[0])) for W in Ws]
+        Wt = [W + sigma * d[1] for W, d in zip(Ws, dW)]
+        bt = [b + sigma * d[1] for b, d in zip(bs, db)]
+        Et = lr.mlp_loss(x[None], y[None], Wt, bt)
+        expect = (Et - E) / sigma**2 * sigma * lr.flatten_params([d[1] for d in dW],
+                                                                [d[1] for d in db])
+    else:
+        gam = [rng.standard_normal((3, W.shape[0])) for W in Ws]
+        h, hs = x, [x]
+        for W, b, gm in zip(Ws, bs, gam):
+            h = np.tanh(W @ h + b + sigma * gm[1])
+        Et = 0.5 * np.sum((h - y) ** 2)
+        for W, b in zip(Ws, bs):
+            hs.append(np.tanh(W @ hs[-1] + b))
+        expect = (Et - E) / sigma * lr.flatten_params(
+            [np.outer(gm[1], hs[l]) for l, gm in enumerate(gam)], [gm[1] for gm in gam])
+    np.testing.assert_allclose(g[1], expect, rtol=1e-10, atol=1e-12)
+    # raw form: the same plus E z / sigma (zero mean)
+    raw = lr.mlp_perturbation_estimates(x, y, Ws, bs, sigma, 3, method, False, random_state=4)
+    assert np.all(np.abs(raw - g) > 0)
+
+
+@pytest.mark.parametrize("method", ["wp", "np"])
+def test_perturbation_bias_is_order_sigma_squared_with_the_predicted_constant(method):
+    x, y, Ws, bs = _sample_net(2)
+    c = lr.perturbation_bias_prediction(x, y, Ws, bs, method)
+    out = []
+    for s in (0.04, 0.02):
+        r = lr.perturbation_bias(x, y, Ws, bs, s, 20000, method, random_state=5)
+        # measured against (sigma^2) c: the O(sigma^4) remainder at sigma <= 0.04 and the Monte
+        # Carlo error (bias_norm_se, about 1-2 % here) keep the ratio within 10 %
+        assert abs(r["bias_norm"] / (np.linalg.norm(c) * s**2) - 1) < 0.1
+        assert r["bias_norm"] > 10 * r["bias_norm_se"]
+        out.append(r["bias_norm"])
+    slope = np.log(out[0] / out[1]) / np.log(2.0)
+    assert abs(slope - 2) < 0.2  # O(sigma^2): slope 2 up to the O(sigma^2) relative remainder
+
+
+@pytest.mark.parametrize("method", ["wp", "np"])
+def test_perturbation_bias_vanishes_for_a_quadratic_error(method):
+    # a single linear layer: E is quadratic, the antithetic difference is exactly linear, so the
+    # bias estimate is rounding (negative control: the method does not invent a bias)
+    x, y, Ws, bs = _sample_net(3, sizes=(4, 3))
+    r = lr.perturbation_bias(x, y, Ws, bs, 0.1, 500, method, activation="linear", random_state=1)
+    assert np.abs(r["bias"]).max() < 1e-13 * r["grad_norm"]
+    c = lr.perturbation_bias_prediction(x, y, Ws, bs, method, activation="linear")
+    assert np.abs(c).max() < 1e-6 * r["grad_norm"]  # finite-difference rounding eps / h^2 * P
+
+
+def test_plain_mean_agrees_with_the_low_variance_bias():
+    # the variance reduction does not change the mean: a plain average of many draws agrees
+    # within its own standard error
+    x, y, Ws, bs = _sample_net(4)
+    s = 0.2
+    e = lr.mlp_perturbation_estimates(x, y, Ws, bs, s, 200000, "np", True, random_state=2)
+    g = lr.mlp_sample_gradient(x, y, Ws, bs)
+    r = lr.perturbation_bias(x, y, Ws, bs, s, 20000, "np", random_state=3)
+    diff = e.mean(axis=0) - g - r["bias"]
+    se = np.sqrt(e.var(axis=0) / e.shape[0] + r["bias_se"] ** 2)
+    assert np.all(np.abs(diff) <= 5 * se + 1e-15)
+
+
+def test_mlp_perturbation_bad_input():
+    x, y, Ws, bs = _sample_net()
+    with pytest.raises(ValueError, match="sigma"):
+        lr.mlp_perturbation_estimates(x, y, Ws, bs, 0.0, 3)
+    with pytest.raises(ValueError, match="method"):
+        lr.perturbation_bias(x, y, Ws, bs, 0.1, 10, "gd")
+    with pytest.raises(ValueError, match="x"):
+        lr.mlp_sample_gradient(np.ones(7), y, Ws, bs)
+    with pytest.raises(ValueError, match="n_draws"):
+        lr.perturbation_bias(x, y, Ws, bs, 0.1, 1)
+    with pytest.raises(ValueError, match="sizes"):
+        ex.perturbation_bias_sweep(sizes=(3, 2))
+
+
+def test_experiment_perturbation_bias_sweep():
+    r = ex.perturbation_bias_sweep(sizes=(3, 5, 4, 2), sigmas=(0.1, 0.03), n_draws=4000,
+                                   n_var_draws=2000, seed=1)
+    t = r["table"]
+    assert set(t.method) == {"wp", "np"} and len(t) == 4
+    assert np.all(t.linear_bias_rel < 1e-12)
+    assert all(abs(s - 2) < 0.3 for s in r["slopes"].values())
+    # the baseline form's per-draw variance is sigma-free to leading order (about P + 1 for WP)
+    wp = t[t.method == "wp"]
+    assert np.all(np.abs(wp.var_rel_baseline / (r["P"] + 1) - 1) < 0.3)
+    assert np.all(t.var_rel_raw > t.var_rel_baseline)
+
+
+# ------------------------------------------------------------------------------------------------
+# chapter 5 verdict functions: one case per branch
+# ------------------------------------------------------------------------------------------------
+
+
+def test_lagrangian_and_unbiased_verdicts():
+    assert ex.lagrangian_verdict(1e-15, 2.0, 1.0) == "reproduced"
+    assert ex.lagrangian_verdict(1e-15, 2.0, 2.0) == "reproduced with a caveat"
+    assert ex.lagrangian_verdict(1e-3, 2.0, 1.0) == "not reproduced"
+    assert ex.lagrangian_verdict(1e-15, 1.0, 1.0) == "not reproduced"
+    assert ex.unbiased_verdict(1e-16, True, 0.0, 1.0) == "reproduced"
+    assert ex.unbiased_verdict(1e-16, False, 2.01, 1.01) == "reproduced with a caveat"
+    assert ex.unbiased_verdict(1e-16, False, 1.0, 1.01) == "not reproduced"
+    assert ex.unbiased_verdict(1e-16, False, 2.0, 1.5) == "not reproduced"
+    assert ex.unbiased_verdict(1e-6, True, 2.0, 1.0) == "not reproduced"
+
+
+def test_variance_and_werfel_verdicts():
+    assert ex.variance_verdict(33.0, 33.0, 0.5, 32) == "reproduced"
+    assert ex.variance_verdict(33.0, 33.0, 9.0, 32) == "reproduced with a caveat"
+    assert ex.variance_verdict(3.0, 3.0, 0.5, 32) == "not reproduced"
+    with pytest.raises(ValueError, match="n_perturbed"):
+        ex.variance_verdict(3.0, 3.0, 0.5, 0)
+    a = [1, 1, 2, 0, 1, 1]
+    assert ex.werfel_verdict(a, a, a) == "reproduced"
+    e = [0.83, 0.8, 1.73, 0, 0.8, 0.94]
+    assert ex.werfel_verdict(e, e, a) == "reproduced with a caveat"
+    assert ex.werfel_verdict([0.5] * 6, e, a) == "not reproduced"
+    with pytest.raises(ValueError, match="shape"):
+        ex.werfel_verdict([1], [1, 2], [1, 2])
+
+
+def test_equivalence_linear_neuron_and_hessian_verdicts():
+    assert ex.equivalence_verdict(1e-16, 1e-15, 3.0) == "reproduced"
+    assert ex.equivalence_verdict(1e-16, 1e-15, 0.0) == "reproduced with a caveat"
+    assert ex.equivalence_verdict(1e-3, 1e-15, 3.0) == "not reproduced"
+    assert ex.linear_neuron_verdict(1e-30, True, True, 1e-10) == "reproduced"
+    assert ex.linear_neuron_verdict(1e-30, True, True, 0.1) == "reproduced with a caveat"
+    assert ex.linear_neuron_verdict(1e-3, True, True, 1e-10) == "not reproduced"
+    assert ex.linear_neuron_verdict(1e-30, False, True, 1e-10) == "not reproduced"
+    assert ex.hessian_verdict(1e-14, 1e-14) == "reproduced"
+    assert ex.hessian_verdict(1e-14, 0.97) == "reproduced with a caveat"
+    assert ex.hessian_verdict(0.5, 0.97) == "not reproduced"
+
+
+def test_hebbian_oja_sanger_verdicts():
+    assert ex.hebbian_verdict(0.01, 0.05, 0.2) == "reproduced"
+    assert ex.hebbian_verdict(0.5, 0.05, 0.2) == "reproduced with a caveat"
+    assert ex.hebbian_verdict(0.01, 0.5, 0.2) == "reproduced with a caveat"
+    assert ex.hebbian_verdict(0.5, 0.5, 0.2) == "not reproduced"
+    assert ex.oja_verdict(0.1, 0.1, 1.0) == "reproduced"
+    assert ex.oja_verdict(0.5, 0.1, 1.0) == "reproduced with a caveat"
+    assert ex.oja_verdict(0.1, 0.1, 1.5) == "not reproduced"
+    assert ex.sanger_verdict([0.1, 0.1, 0.1]) == "reproduced"
+    assert ex.sanger_verdict([0.1, 0.5]) == "reproduced with a caveat"
+    assert ex.sanger_verdict([0.5, 0.1]) == "not reproduced"
+    with pytest.raises(ValueError, match="late_angles"):
+        ex.sanger_verdict([])
+
+
+def test_saxe_and_perceptron_verdicts():
+    assert ex.saxe_verdict(0.06, 0.03, 3.0) == "reproduced"
+    assert ex.saxe_verdict(0.6, 0.3, 3.0) == "reproduced with a caveat"
+    assert ex.saxe_verdict(0.06, 0.06, 3.0) == "not reproduced"
+    assert ex.saxe_verdict(0.06, 0.0, 3.0) == "not reproduced"
+    assert ex.perceptron_verdict(0.1, True) == "reproduced"
+    assert ex.perceptron_verdict(0.1, False) == "reproduced with a caveat"
+    assert ex.perceptron_verdict(1.2, True) == "not reproduced"
+
+
+def test_chapter_parameters_are_checked():
+    with pytest.raises(ValueError, match="unknown parameter"):
+        ex.run(quick=True, seed=0, bias_draw=10)
+    with pytest.raises(ValueError, match="bias_sizes"):
+        ex.run(quick=True, seed=0, bias_sizes=(3,))
+    with pytest.raises(ValueError, match="dl_eta"):
+        ex.run(quick=True, seed=0, dl_eta=0.5)
