@@ -628,3 +628,12 @@ def test_chapter_parameters_are_checked():
     with pytest.raises(ValueError, match="cg_budgets"):
         ex.run(quick=True, seed=0, cg_budgets=(100, 10))
     assert ex.PARAMETERS["crime_sizes"].full == ex.LECTURE_SIZES
+
+
+def test_coupling_verdict_over_seeds():
+    # every seed must show the drift and the coupled advantage for the contradicting finding
+    blk = [[0.12, 0.25, 0.38], [0.07, 0.24, 0.57]]
+    cpl = [[0.086, 0.117, 0.037], [0.057, 0.039, 0.018]]
+    assert ex.coupling_verdict([0.45], blk, cpl) == ("finding of ours", True)
+    blk2 = [[0.12, 0.25, 0.38], [0.07, 0.05, 0.04]]  # second seed improves with the budget
+    assert ex.coupling_verdict([0.45], blk2, cpl) == ("reproduced with a caveat", False)
