@@ -637,3 +637,11 @@ def test_coupling_verdict_over_seeds():
     assert ex.coupling_verdict([0.45], blk, cpl) == ("finding of ours", True)
     blk2 = [[0.12, 0.25, 0.38], [0.07, 0.05, 0.04]]  # second seed improves with the budget
     assert ex.coupling_verdict([0.45], blk2, cpl) == ("reproduced with a caveat", False)
+
+
+def test_block_gn_variants_small():
+    v = ex.block_gn_variants(n=80, n_f=4, n_c=3, m=4, gn_iter=5, cg_maxiter=20, dampings=(1e-3,),
+                             long_iter=10, random_state=0)
+    assert len(v) == 3 and v.K_rel_error.notna().all()
+    with pytest.raises(ValueError, match="dampings"):
+        ex.block_gn_variants(n=80, n_f=4, n_c=3, m=4, dampings=(0.0,))
