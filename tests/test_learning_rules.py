@@ -927,3 +927,27 @@ def test_chapter_parameters_are_checked():
         ex.run(quick=True, seed=0, bias_sizes=(3,))
     with pytest.raises(ValueError, match="dl_eta"):
         ex.run(quick=True, seed=0, dl_eta=0.5)
+
+
+def test_run_findings_and_prose_cover_the_notebook():
+    import json
+    import re
+    from pathlib import Path
+
+    from kernelnet import claims
+
+    res = ex.run(quick=True, seed=0, est_max_draws=100, lc_runs=4, scaling_Ns=(2, 4, 8),
+                 scaling_Ms=(1, 2, 4), ln_repeats=2, ln_gd_steps=500,
+                 hebb_T=500, hebb_runs=2, pca_T=2000, perc_datasets=1, bias_draws=500)
+    ids = [f.claim_id for f in res.findings]
+    assert len(ids) == len(set(ids)) and set(ids) <= set(claims.registry().id)
+    pr = ex.prose(res)
+    assert all(isinstance(v, str) and v for v in pr.values())
+    nb = json.loads((Path(__file__).parent.parent / "notebooks"
+                     / "05_learning_without_backprop.ipynb").read_text())
+    used = set()
+    for c in nb["cells"]:
+        if c["cell_type"] == "markdown":
+            used |= set(re.findall(r"\{glue:text\}`([^`]+)`", "".join(c["source"])))
+    published = {claims.glue_key(i) for i in ids} | {claims.glue_key(i, "note") for i in ids}
+    assert used <= set(pr) | published, used - set(pr) - published
