@@ -1,0 +1,232 @@
+"""Chapters 01-02's contract: PARAMETERS_01/run_01, PARAMETERS_02/run_02, their findings and the
+verdict functions of kernelnet.experiments.layerwise, each branch on constructed inputs."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kernelnet.claims import VERDICTS, Finding
+from kernelnet.experiments import layerwise as ch
+
+INF = math.inf
+
+
+# ----------------------------------------------------------------------------- small pieces
+def test_first_layer_reaching():
+    assert ch.first_layer_reaching([0.5, 0.91, 0.96], 0.90) == 2
+    assert ch.first_layer_reaching([0.5, 0.91, 0.96], 0.95) == 3
+    assert ch.first_layer_reaching([0.5, 0.6], 0.95) == INF
+
+
+def test_ws_options():
+    assert ch.ws_options("wine", "book") == {}
+    a = ch.ws_options("adversarial")
+    assert a["ws_smallest_sigma"] == 0.001 and a["ws_n_sigmas"] == 20
+    d = ch.ws_options("divorce")
+    assert d["ws_smallest_sigma"] == 0.1 and d["ws_n_sigmas"] == 40
+    assert ch.ws_options("wine")["ws_smallest_sigma"] == 0.05
+    with pytest.raises(ValueError, match="setting"):
+        ch.ws_options("wine", "poster")
+
+
+def _runs(values, key="objective"):
+    """A network_runs-like table for one fit with the given per-layer values."""
+    n = len(values)
+    base = {"dataset": "wine", "method": "ism", "fold": 0, "seed": 0, "n_features": 400,
+            "n_layers": n, "stop_reason": "x", "objective": np.arange(1.0, n + 1),
+            "nhsic_authors": np.linspace(0.5, 0.99, n), "nhsic_cka": np.linspace(0.4, 0.9, n),
+            "scatter_ratio": np.linspace(1, 0.1, n), "kernel_distance": np.linspace(1, 0.1, n),
+            "distance_ratio": np.linspace(1, 0.1, n), "train_accuracy": np.ones(n),
+            "sigma": np.ones(n), "width": np.full(n, 6), "layer": np.arange(1, n + 1)}
+    base[key] = np.asarray(values, dtype=float)
+    return pd.DataFrame(base)
+
+
+def test_run_summary_counts_falls_and_levels():
+    s = ch.run_summary(_runs([0.5, 0.7, 0.69, 0.96], key="nhsic_authors")).iloc[0]
+    assert s.authors_falls == 1 and s.authors_max_fall == pytest.approx(0.01)
+    assert s.objective_falls == 0 and s.cka_falls == 0
+    assert s.reach_090 == 4 and s.reach_095 == 4
+    assert s.scatter_monotone and s.kdist_monotone
+    s = ch.run_summary(_runs([10.0, 8.0, 12.0])).iloc[0]
+    assert s.objective_falls == 1 and s.objective_max_fall == pytest.approx(0.2)
+
+
+# ----------------------------------------------------------------------------- verdicts
+@pytest.mark.parametrize("first,expected", [
+    ({"a": 1, "b": 3}, "reproduced"),
+    ({"a": 1, "b": 2, "c": INF}, "reproduced with a caveat"),
+    ({"a": 4, "b": None}, "not reproduced"),
+])
+def test_existence_verdict(first, expected):
+    assert ch.existence_verdict(first, 3) == expected
+
+
+def test_existence_and_limit_verdict_errors_and_limit_branches():
+    with pytest.raises(ValueError, match="first_layer"):
+        ch.existence_verdict({}, 3)
+    assert ch.limit_verdict({"a": 1}, 3) == "reproduced with a caveat"
+    assert ch.limit_verdict({"a": 1, "b": 2, "c": INF}, 3) == "reproduced with a caveat"
+    assert ch.limit_verdict({"a": INF}, 3) == "not reproduced"
+
+
+def test_ws_rise_verdict():
+    assert ch.ws_rise_verdict(5, 5) == "reproduced with a caveat"
+    assert ch.ws_rise_verdict(4, 5) == "not reproduced"
+    assert ch.ws_rise_verdict(0, 0) == "not checkable here"
+    with pytest.raises(ValueError, match="n_rising"):
+        ch.ws_rise_verdict(6, 5)
+
+
+def test_rise_reading():
+    txt = ch.rise_reading({"the objective": 4, "the CKA": 3}, 4)
+    assert txt == ("the objective rises at every layer in every run; "
+                   "the CKA rises at every layer in 3 of 4 runs")
+    with pytest.raises(ValueError, match="all_rise"):
+        ch.rise_reading({"x": 5}, 4)
+
+
+def test_depth_verdict_branches():
+    v, c = ch.depth_verdict({"a": 1, "b": 2}, {"a": 3, "b": 4})
+    assert v == "reproduced" and c["fewer"] == 2
+    v, c = ch.depth_verdict({"a": 1, "b": 2, "c": 5, "d": INF}, {"a": 3, "b": 4, "c": 5, "d": INF})
+    assert v == "reproduced with a caveat" and c == {"fewer": 2, "tie": 1, "more": 0, "neither": 1}
+    v, c = ch.depth_verdict({"a": 5, "b": INF}, {"a": 3, "b": 2})
+    assert v == "not reproduced" and c["more"] == 2
+    v, _ = ch.depth_verdict({"a": INF}, {"a": INF})
+    assert v == "not checkable here"
+    with pytest.raises(ValueError, match="same data sets"):
+        ch.depth_verdict({"a": 1}, {"b": 1})
+
+
+@pytest.mark.parametrize("ws,wst,ps,pst,expected", [
+    ([1, 1], [2, 2], [1, 1], [2, 2], ("reproduced with a caveat", "both")),
+    ([1, 1], [2, 2], [3, 3], [2, 2], ("reproduced with a caveat", "weights")),
+    ([3, 3], [2, 2], [1, 1], [2, 2], ("reproduced with a caveat", "weighted")),
+    ([3, 1], [2, 2], [3, 3], [2, 2], ("not reproduced", "neither")),
+])
+def test_penalty_verdict(ws, wst, ps, pst, expected):
+    assert ch.penalty_verdict(wst, ws, pst, ps) == expected
+
+
+def test_penalty_verdict_shapes():
+    with pytest.raises(ValueError, match="same"):
+        ch.penalty_verdict([1], [1, 2], [1], [1])
+
+
+def test_stationarity_verdict():
+    assert ch.stationarity_verdict([0.3, 0.2], stationary=False) == "reproduced"
+    assert ch.stationarity_verdict([1e-8, 1e-9], stationary=True) == "reproduced"
+    assert ch.stationarity_verdict([1e-8, 1e-9, 0.3], stationary=True) == \
+        "reproduced with a caveat"
+    assert ch.stationarity_verdict([1e-8, 0.3], stationary=False) == "not reproduced"
+    with pytest.raises(ValueError, match="rel_grad"):
+        ch.stationarity_verdict([], stationary=True)
+
+
+def test_optimum_verdict():
+    assert ch.optimum_verdict("reproduced", [-1e-3, 1e-9]) == "reproduced"
+    assert ch.optimum_verdict("reproduced", [0.0, 1e-3]) == "reproduced with a caveat"
+    assert ch.optimum_verdict("not reproduced", [0.0]) == "not reproduced"
+    assert ch.optimum_verdict("reproduced with a caveat", [0.0]) == "reproduced with a caveat"
+    with pytest.raises(ValueError, match="gaps"):
+        ch.optimum_verdict("reproduced", [np.nan])
+
+
+def test_loss_verdict():
+    assert ch.loss_verdict(0.4, 0.01, small=0.05) == "reproduced"
+    assert ch.loss_verdict(0.01, 0.02, small=0.05) == "reproduced with a caveat"  # small, no fall
+    assert ch.loss_verdict(0.9, 0.5, small=0.05) == "reproduced with a caveat"    # falls only
+    assert ch.loss_verdict(0.4, 0.5, small=0.05) == "not reproduced"
+    with pytest.raises(ValueError, match="finite"):
+        ch.loss_verdict(np.inf, 0.1, small=0.05)
+
+
+def test_experiment1_verdict():
+    assert ch.experiment1_verdict({"random": 1.0, "adversarial": 0.9},
+                                  {"random": 11, "adversarial": 13}) == "reproduced"
+    assert ch.experiment1_verdict({"random": 1.0, "adversarial": 0.9},
+                                  {"random": 3, "adversarial": 13}) == "reproduced with a caveat"
+    assert ch.experiment1_verdict({"random": 0.6, "adversarial": 0.9},
+                                  {"random": 12, "adversarial": 13}) == "not reproduced"
+    with pytest.raises(ValueError, match="same data sets"):
+        ch.experiment1_verdict({"random": 1.0}, {"adversarial": 3})
+
+
+def _gen(ism, ws, se=0.01):
+    return pd.DataFrame({"ism_mean": ism, "ws_mean": ws, "ism_se": se, "ws_se": se})
+
+
+def test_generalisation_verdict():
+    v, c = ch.generalisation_verdict(_gen([0.9, 0.9, 0.9], [0.5, 0.5, 0.9]))
+    assert v == "reproduced" and c == {"better": 2, "worse": 0, "even": 1}
+    v, c = ch.generalisation_verdict(_gen([0.9, 0.9, 0.5, 0.9], [0.5, 0.5, 0.9, 0.9]))
+    assert v == "reproduced with a caveat" and c["worse"] == 1
+    v, _ = ch.generalisation_verdict(_gen([0.5, 0.9], [0.9, 0.9]))
+    assert v == "not reproduced"
+    with pytest.raises(ValueError, match="columns"):
+        ch.generalisation_verdict(pd.DataFrame({"ism_mean": [1.0]}))
+
+
+def test_weakest():
+    assert ch.weakest("reproduced", "reproduced with a caveat") == "reproduced with a caveat"
+    assert ch.weakest("reproduced", "not reproduced", "reproduced") == "not reproduced"
+    assert ch.weakest("reproduced") == "reproduced"
+    with pytest.raises(ValueError, match="verdicts"):
+        ch.weakest()
+    with pytest.raises(ValueError, match="verdicts"):
+        ch.weakest("finding of ours")
+
+
+# ----------------------------------------------------------------------------- the contract
+def _check(findings):
+    assert findings and all(isinstance(f, Finding) for f in findings)
+    assert all(f.verdict in VERDICTS for f in findings)
+    ids = [f.claim_id for f in findings]
+    assert len(ids) == len(set(ids))
+    return {f.claim_id: f for f in findings}
+
+
+def test_run_01_small():
+    res = ch.run_01(quick=True, seed=0, folds=(0,), n_features=(400, 800), max_samples=80,
+                    sigmas=(0.3, 0.01), existence_layers=2)
+    F = _check(res.findings)
+    assert set(F) == {ch.IDS[k] for k in ("thm1.I", "thm1.II", "thm1.III", "thm1.III-ism",
+                                          "thm2.I", "thm2.II", "claim1", "exp1")}
+    # ISM maximises Tr(Gamma K_l): it rose at every layer of every run here
+    assert (res.ism_summary.objective_falls == 0).all()
+    assert set(res.ism_summary.n_features) == {400, 800}
+    assert set(res.histories.method) == {"ism", "closed_form"}
+    assert set(res.existence.sigma) == {0.3, 0.01}
+    with pytest.raises(ValueError, match="unknown parameter"):
+        ch.run_01(quick=True, seed=0, n_folds=3)
+    with pytest.raises(ValueError, match="parameter ws_setting has a bad value"):
+        ch.run_01(quick=True, seed=0, ws_setting="poster")
+
+
+def test_run_02_small():
+    res = ch.run_02(quick=True, seed=0, folds=(0,), n_layers=2, n_starts=2, ascent_iter=50,
+                    max_samples=80)
+    F = _check(res.findings)
+    assert ch.IDS["claim6"] in F and ch.IDS["obs1"] in F and ch.IDS["width"] in F
+    assert len(res.optimality) == 2 and len(res.search) == 2
+    # under the sign split (wine is near-balanced) the D_i sum is H / sigma^2 exactly
+    o = res.optimality
+    np.testing.assert_allclose(o.weights_star, o.H_star / o.sigma**2, rtol=1e-10)
+    assert F[ch.IDS["claim6"]].values["reading"] in ("weights", "weighted", "both", "neither")
+    with pytest.raises(ValueError, match="parameter dataset has a bad value"):
+        ch.run_02(quick=True, seed=0, dataset="mnist")
+
+
+def test_ism_objective_never_falls_on_the_eight_sets_quick():
+    """What ISM maximises, Tr(Gamma K_l), rises at every layer on all eight sets in quick mode
+    (the authors' training fold 1, at most 300 rows, seed 0; issue 15). The full build counts
+    the exceptions over folds and seeds and reports them (chapter 01)."""
+    runs = ch.network_runs(ch.POSTER_SETS, method="ism", folds=(0,), seeds=(0,),
+                           max_samples=300)
+    runs["method"] = "ism"
+    s = ch.run_summary(runs)
+    assert len(s) == 8
+    assert (s.objective_falls == 0).all(), s[s.objective_falls > 0]
