@@ -16,4 +16,10 @@ modules that need them.
 
 __version__ = "0.1.0"
 
+from ._numba_cache import key_cache_dir as _key_cache_dir
+
+# numba's cache keyed on this package's source (never stale machine code across modules)
+_key_cache_dir(__path__[0])
+del _key_cache_dir
+
 __all__ = ["__version__"]
