@@ -138,6 +138,7 @@ def test_optimum_verdict():
 def test_loss_verdict():
     assert ch.loss_verdict(0.4, 0.01, small=0.05) == "reproduced"
     assert ch.loss_verdict(0.01, 0.02, small=0.05) == "reproduced with a caveat"  # small, no fall
+    assert ch.loss_verdict(0.01, 0.001, small=0.05) == "reproduced with a caveat"  # small at once
     assert ch.loss_verdict(0.9, 0.5, small=0.05) == "reproduced with a caveat"    # falls only
     assert ch.loss_verdict(0.4, 0.5, small=0.05) == "not reproduced"
     with pytest.raises(ValueError, match="finite"):
@@ -212,6 +213,7 @@ def test_run_02_small():
     F = _check(res.findings)
     assert ch.IDS["claim6"] in F and ch.IDS["obs1"] in F and ch.IDS["width"] in F
     assert len(res.optimality) == 2 and len(res.search) == 2
+    assert set(res.widths.layer) == {1, 2}
     # under the sign split (wine is near-balanced) the D_i sum is H / sigma^2 exactly
     o = res.optimality
     np.testing.assert_allclose(o.weights_star, o.H_star / o.sigma**2, rtol=1e-10)
