@@ -11,6 +11,10 @@ standard statements of ``seeds/ERRATA.md`` (section 002):
   gradient descent (GD) on the student-teacher linear model of Werfel, Xie and Seung (2004, 2005),
   in the notes' raw form and the baseline-subtracted form, with the exact mean learning curves of
   the online rules (:func:`student_teacher_learning_curve`);
+* weight and node perturbation on a nonlinear multi-layer network with every layer perturbed at
+  once, as the notes derive them (:func:`mlp_perturbation_estimates`), their O(sigma^2) bias
+  measured with low variance (:func:`perturbation_bias`) and predicted
+  (:func:`perturbation_bias_prediction`);
 * the logistic sigmoid and the hyperbolic tangent, and the equivalent one-hidden-layer networks;
 * the linear neuron and its normal equations (minimum-norm solution when there are fewer samples
   than dimensions);

@@ -1,7 +1,9 @@
 r"""Experiments of the chapter "Learning without backpropagation" (``05_learning_without_backprop``).
 
 Each function takes plain parameters (``quick``, ``seed``, sizes) and returns data (dicts of
-arrays and pandas DataFrames), never a figure. The algorithms live in
+arrays and pandas DataFrames), never a figure. The chapter contract: :data:`PARAMETERS` and
+:func:`run` (one call, sizes from the declarations) returning :class:`LearningRulesChapter` with
+the findings; the verdict functions (``*_verdict``) turn numbers into verdicts. The algorithms live in
 :mod:`kernelnet.learning_rules`, where ``tests/test_learning_rules.py`` checks each comparison;
 ``tests/test_learning_rules.py`` also runs these functions at small sizes.
 

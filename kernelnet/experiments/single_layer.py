@@ -1,8 +1,10 @@
 r"""Chapter 4: single-layer neural networks (seed ``001_08710a6a2880a4ce.txt``).
 
 Every function returns data (DataFrames, arrays, dataclasses); the notebook
-``04_single_layer_networks`` draws them. Sizes default to the seed's; ``run(quick=True)`` shrinks
-them so the chapter executes in well under a minute.
+``04_single_layer_networks`` draws them. Sizes default to the seed's. The chapter contract:
+:data:`PARAMETERS` (quick and full sizes) and :func:`run`, returning
+:class:`SingleLayerChapter` with the findings; the verdict functions (``*_verdict``) turn numbers
+into verdicts.
 """
 
 from __future__ import annotations
