@@ -1416,6 +1416,8 @@ def prose(res: LearningRulesChapter) -> dict:
         out[f"lr-slope-{sw}-{m}"] = f"{sl.loc[(sw, m)].measured:.2f}"
         out[f"lr-slope-{sw}-{m}-exact"] = f"{sl.loc[(sw, m)].exact:.2f}"
     out["lr-sc-runs"] = f"{res.scaling['n_runs']}"
+    out["lr-sc-nmax"] = f"{max(res.params['scaling_Ns'])}"
+    out["lr-sc-mmax"] = f"{max(res.params['scaling_Ms'])}"
     act = res.activation
     out["lr-tanh-err"] = f"{act['identity_err']:.1e}"
     out["lr-net-err"] = f"{act['net_err']:.1e}"
