@@ -23,6 +23,9 @@ __all__ = [
     "check_same_rows",
     "check_choice",
     "pow2_rescale",
+    "pow2_exponent",
+    "first_nonfinite",
+    "check_not_diverged",
 ]
 
 
@@ -194,7 +197,34 @@ def pow2_rescale(arr: np.ndarray, *, lo: float = 1e-100, hi: float = 1e100) -> n
     floating point, and inputs in the normal range are not touched at all, so their results stay
     bit-identical.
     """
-    m = float(np.max(np.abs(arr))) if arr.size else 0.0
+    e = pow2_exponent(arr, lo=lo, hi=hi)
+    return arr if e == 0 else np.ldexp(arr, -e)
+
+
+def pow2_exponent(arr: np.ndarray, *, lo: float = 1e-100, hi: float = 1e100) -> int:
+    """The ``e`` of :func:`pow2_rescale` (``arr * 2**-e``); 0 when no rescale is needed."""
+    m = float(np.max(np.abs(arr))) if np.size(arr) else 0.0
     if m == 0.0 or lo <= m <= hi:
-        return arr
-    return np.ldexp(arr, -int(np.frexp(m)[1]))
+        return 0
+    return int(np.frexp(m)[1])
+
+
+def first_nonfinite(traj) -> int | None:
+    """Index along the first axis of the first non-finite entry of ``traj`` (None if none)."""
+    arr = np.asarray(traj, dtype=np.float64)
+    if arr.ndim == 0:
+        return None if np.isfinite(arr) else 0
+    ok = np.isfinite(arr.reshape(arr.shape[0], -1)).all(axis=1)
+    return None if ok.all() else int(np.argmin(ok))
+
+
+def check_not_diverged(traj, *, name: str, value, what: str, record_every: int = 1) -> None:
+    """Raise a ``ValueError`` naming the step-size argument if a trainer's trajectory (first
+    axis = recorded steps) holds inf or NaN: a diverging trainer says so and at which step,
+    instead of returning NaN as numbers (issue 20)."""
+    k = first_nonfinite(traj)
+    if k is not None:
+        raise ValueError(
+            f"{name}={value!r} is too large for this input: {what} diverged (values overflowed "
+            f"to inf/NaN) by step {k * record_every}; use a smaller {name}"
+        )

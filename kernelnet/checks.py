@@ -297,8 +297,10 @@ def derivative_check(
     ------
     ValueError
         If ``fun`` or ``jvp`` is not callable, ``x`` or ``direction`` is empty, non-finite or of
-        the wrong shape, ``h0 <= 0``, ``n_steps < 3``, ``factor`` not in (0, 1), or ``fun`` /
-        ``jvp`` return non-finite values or mismatched sizes.
+        the wrong shape, ``direction`` is zero, the smallest step does not move ``x`` (``x``
+        too large or ``direction`` too small: nothing would be tested), the errors overflow,
+        ``h0 <= 0``, ``n_steps < 3``, ``factor`` not in (0, 1), or ``fun`` / ``jvp`` return
+        non-finite values or mismatched sizes.
 
     Examples
     --------
@@ -326,6 +328,8 @@ def derivative_check(
         v = _as_finite_array(direction, "direction")
         if v.shape != x.shape:
             raise ValueError(f"direction must have the shape of x {x.shape}, got {v.shape}")
+        if not np.any(v != 0):
+            raise ValueError("direction must be non-zero (a zero direction tests nothing)")
 
     f0 = _call_array(fun, (x.copy(),), "fun")
     jv = _call_array(jvp, (x.copy(), v.copy()), "jvp", shape=f0.shape).reshape(f0.shape)
@@ -333,6 +337,12 @@ def derivative_check(
     njv = float(np.linalg.norm(jv))
 
     h = h0 * factor ** np.arange(n_steps, dtype=np.float64)
+    if np.all(x + h[-1] * v == x):
+        # every error would be 0 below the rounding floor, and the check would "pass" untested
+        raise ValueError(
+            f"x + h * direction == x at the smallest step h = {h[-1]:.3g}: x is too large or "
+            "direction too small for these steps; rescale x or direction, or raise h0"
+        )
     err0 = np.empty(n_steps)
     err1 = np.empty(n_steps)
     floor = np.empty(n_steps)
@@ -343,6 +353,10 @@ def derivative_check(
         err1[k] = np.linalg.norm(d - h[k] * jv)
         floor[k] = FLOOR_FACTOR * _EPS * (float(np.linalg.norm(ft)) + nf0 + h[k] * njv)
 
+    if not (np.all(np.isfinite(err0)) and np.all(np.isfinite(err1))
+            and np.all(np.isfinite(floor))):
+        raise ValueError("x or direction is too large: the Taylor errors overflow; rescale x "
+                         "or direction")
     valid0 = err0 > floor
     valid1 = err1 > floor
     lo0 = _local_orders(h, err0, valid0)

@@ -36,6 +36,7 @@ from ._validation import (
     check_choice,
     check_int,
     check_nonnegative,
+    check_not_diverged,
     check_positive,
     check_same_rows,
 )
@@ -862,6 +863,12 @@ def train_network_gd(X, y, *, m=64, n_steps=10_000, lr=0.05, a_scale=0.1, kink_r
     params : dict
         ``a, W, b`` after ``n_steps``; ``loss`` (training MSE before each step, length
         ``n_steps``); ``snapshots`` {step: (a, W, b)}.
+
+    Raises
+    ------
+    ValueError
+        Bad input, or a diverging run (``lr`` too large: the parameters overflow); the message
+        names ``lr`` and the step.
     """
     X = as_matrix(X, "X")
     y = as_vector(y, "y")
@@ -898,6 +905,11 @@ def train_network_gd(X, y, *, m=64, n_steps=10_000, lr=0.05, a_scale=0.1, kink_r
         b = b - lr * gb
         if t in record:
             snaps[t] = (a.copy(), W.copy(), b.copy())
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+        check_not_diverged(np.append(losses, np.inf), name="lr", value=lr,
+                           what="gradient descent on the two-layer network")
+    check_not_diverged(losses, name="lr", value=lr, what="gradient descent on the two-layer "
+                       "network")
     return {"a": a, "W": W, "b": b, "loss": losses, "snapshots": snaps}
 
 

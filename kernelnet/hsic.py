@@ -399,7 +399,11 @@ def hsic_gaussian_gamma(X, Z, *, sigma):
     Zm = as_matrix(Z, "Z", allow_1d=True)
     if Zm.shape[0] != Xc.shape[0]:
         raise ValueError(f"Z has {Zm.shape[0]} rows but X has {Xc.shape[0]} samples")
-    num, _, _, _ = _run_fused(Xc, s, Zm, False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        num, _, _, _ = _run_fused(Xc, s, Zm, False)
+    if not np.isfinite(num):
+        raise ValueError(f"Z is too large: Tr(Z^T K Z) overflows (entries up to "
+                         f"{float(np.max(np.abs(Zm))):.3g}); rescale Z")
     return float(num)
 
 
@@ -482,11 +486,18 @@ def hsic_gaussian(X, Y, *, sigma, normalized=False):
     Xc, s = _prepare_X(X, sigma)
     n = Xc.shape[0]
     Ym = _label_factor(Y, n)
+    want = normalized is not False
+    if want:
+        Ym = pow2_rescale(Ym)  # the normalised value is scale-invariant in Y
     ybar = Ym.mean(axis=0)
     Z = np.ascontiguousarray(Ym - ybar)
-    want = normalized is not False
-    num, sq, r, kappa = _run_fused(Xc, s, Z, want)
+    with np.errstate(over="ignore", invalid="ignore"):
+        num, sq, r, kappa = _run_fused(Xc, s, Z, want)
     if not want:
+        if not np.isfinite(num):
+            raise ValueError(f"Y is too large: HSIC scales as |Y|^2 and overflows (entries up "
+                             f"to {float(np.max(np.abs(Ym))):.3g}); rescale Y or use "
+                             "normalized=True")
         return float(num) / (n - 1) ** 2
     ZtZ = Z.T @ Z
     rs = float(np.sum(r))

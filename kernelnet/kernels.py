@@ -30,7 +30,7 @@ from numba import njit, prange
 from numba.core import types
 from numba.extending import intrinsic
 
-from ._validation import as_matrix, check_choice, check_int, check_positive
+from ._validation import as_matrix, check_choice, check_int, check_positive, pow2_exponent
 
 __all__ = [
     "gaussian_kernel",
@@ -606,7 +606,16 @@ def median_heuristic(X):
     """
     X = as_matrix(X, "X", min_rows=2)
     n = X.shape[0]
-    Xc = np.ascontiguousarray(X - X.mean(axis=0))
+    # the median scales with X: an exact power-of-2 rescale outside [1e-100, 1e100] keeps the
+    # squared distances from overflowing (X ~ 1e160 gave inf); inputs in range are untouched
+    e = pow2_exponent(X)
+    Xc = np.ascontiguousarray(np.ldexp(X, -e) if e else X)
+    Xc = np.ascontiguousarray(Xc - Xc.mean(axis=0))
     dist = np.empty(n * (n - 1) // 2)
     _pdist_nb(Xc, dist)
+    if e and np.any(dist > 0):
+        med = float(np.ldexp(_median_from_distances(dist), e))
+        if not np.isfinite(med):
+            raise ValueError("X is too large: its median pairwise distance overflows; rescale X")
+        return med
     return _median_from_distances(dist)

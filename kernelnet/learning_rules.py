@@ -45,7 +45,9 @@ from kernelnet._validation import (
     check_int,
     check_nonnegative,
     check_positive,
+    check_not_diverged,
     check_same_rows,
+    first_nonfinite,
 )
 
 __all__ = [
@@ -945,6 +947,10 @@ class TrainResult:
         for :math:`x \\sim N(0, I)`, at every step.
     method, baseline, eta, sigma
         The settings used.
+    diverged : int or None
+        The step at which the run diverged (learning rate too large): ``errors`` is ``inf``
+        from there on (a marker, never NaN) and ``W`` is the last, non-finite iterate. ``None``
+        for a run that stayed finite.
     """
 
     W: np.ndarray
@@ -953,6 +959,7 @@ class TrainResult:
     baseline: bool
     eta: float
     sigma: float
+    diverged: int | None = None
 
 
 _CHUNK = 1 << 20  # doubles of noise drawn at once: bounds memory for large M N
@@ -1040,7 +1047,7 @@ def train_student_teacher(
             break
         t0 += T
     return TrainResult(W=W, errors=err, method=method, baseline=bool(baseline), eta=eta,
-                       sigma=sigma)
+                       sigma=sigma, diverged=first_nonfinite(err))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1162,6 +1169,13 @@ def linear_neuron_gd(X, y, eta, n_steps, w0=None):
     -------
     w : ndarray, shape (D,)
     losses : ndarray, shape (n_steps + 1,)
+
+    Raises
+    ------
+    ValueError
+        Bad input, or a diverging run (``eta`` above the stability limit
+        :math:`N/\lambda_{\max}(X^\top X)`, losses overflowing): the message names ``eta`` and
+        the step.
     """
     X, y = _check_Xy(X, y)
     eta = check_positive(eta, "eta")
@@ -1174,6 +1188,7 @@ def linear_neuron_gd(X, y, eta, n_steps, w0=None):
         losses[k] = float(r @ r) / n
         if k < n_steps:
             w -= (2.0 * eta / n) * (X.T @ r)
+    check_not_diverged(losses, name="eta", value=eta, what="gradient descent on the linear neuron")
     return w, losses
 
 
@@ -1276,12 +1291,14 @@ def hebbian(X, w0, eta, record_every=1, backend="numba"):
     -------
     ndarray, shape (T // record_every + 1, D) or (..., k, D)
         The recorded trajectory, ``[0]`` being ``w0``. Values may reach inf: that is the
-        divergence the rule is known for.
+        divergence the rule is known for (the theorem, not an error). Once a weight has
+        overflowed, entries that would be NaN (``inf - inf``) read ``inf``: a marker, never NaN.
     """
     w0a = np.asarray(w0)
     one = w0a.ndim == 1
     W0 = as_vector(w0, "w0")[None, :] if one else as_matrix(w0, "w0")
     out = _run_hebb(X, W0, eta, 0, record_every, backend)
+    np.copyto(out, np.inf, where=np.isnan(out))  # only after an overflow (X itself is finite)
     return out[:, 0, :] if one else out
 
 
@@ -1305,9 +1322,19 @@ def oja(X, w0, eta, record_every=1, backend="numba"):
     Returns
     -------
     ndarray, shape (T // record_every + 1, D)
+
+    Raises
+    ------
+    ValueError
+        Bad input, or ``eta`` so large that the weights overflow: the message names ``eta`` and
+        the step at which the trajectory became non-finite (Oja's rule is stable for small
+        ``eta``; its divergence is an error, unlike the Hebbian growth, which is the theorem).
     """
     W0 = as_vector(w0, "w0")[None, :]
-    return _run_hebb(X, W0, eta, 1, record_every, backend)[:, 0, :]
+    out = _run_hebb(X, W0, eta, 1, record_every, backend)[:, 0, :]
+    check_not_diverged(out, name="eta", value=eta, what="Oja's rule",
+                       record_every=record_every)
+    return out
 
 
 def sanger(X, W0, eta, record_every=1, backend="numba"):
@@ -1333,11 +1360,20 @@ def sanger(X, W0, eta, record_every=1, backend="numba"):
     Returns
     -------
     ndarray, shape (T // record_every + 1, k, D)
+
+    Raises
+    ------
+    ValueError
+        Bad input, or ``eta`` so large that the weights overflow (the message names ``eta`` and
+        the step), as for :func:`oja`.
     """
     W0 = as_matrix(W0, "W0")
     if W0.shape[0] > W0.shape[1]:
         raise ValueError(f"W0 must have at most as many rows (outputs) as columns, got {W0.shape}")
-    return _run_hebb(X, W0, eta, 1, record_every, backend)
+    out = _run_hebb(X, W0, eta, 1, record_every, backend)
+    check_not_diverged(out, name="eta", value=eta, what="Sanger's rule",
+                       record_every=record_every)
+    return out
 
 
 def subspace_angles(W, V):
@@ -1443,6 +1479,12 @@ def deep_linear_gd(Sigma31, Sigma11, W21, W32, eta, n_steps, record_every=1):
     products : ndarray, shape (n_steps // record_every + 1, n_out, n_in)
         :math:`W_{32} W_{21}` along the way.
     W21, W32 : final weights.
+
+    Raises
+    ------
+    ValueError
+        Bad input, or a diverging run (``eta`` too large, the products overflowing): the
+        message names ``eta`` and the step.
     """
     Sigma31, Sigma11, W21, W32 = _check_dln(Sigma31, Sigma11, W21, W32)
     eta = check_positive(eta, "eta")
@@ -1458,7 +1500,10 @@ def deep_linear_gd(Sigma31, Sigma11, W21, W32, eta, n_steps, record_every=1):
         W32 += 2.0 * eta * g32
         if k % record_every == 0:
             out.append(W32 @ W21)
-    return np.array(out), W21, W32
+    out = np.array(out)
+    check_not_diverged(out, name="eta", value=eta, what="gradient descent on the deep linear "
+                       "network", record_every=record_every)
+    return out, W21, W32
 
 
 def saxe_mode_strength(t, s, a0, tau=1.0):

@@ -43,7 +43,7 @@ import scipy.linalg
 from numba import njit, prange
 
 from . import kernels as _kernels
-from ._validation import as_matrix, check_int, check_positive, check_choice
+from ._validation import as_matrix, check_choice, check_int, check_positive, pow2_exponent
 from .kernels import _TILE, _gauss_tile, _half_sq_norms, _single_threaded_blas, _tile_pairs
 
 __all__ = [
@@ -235,6 +235,11 @@ class KernelOperator:
             self.sigma = check_positive(sigma, "sigma")
             # centre once (distances are translation invariant; as gaussian_kernel does)
             self._Xc = np.ascontiguousarray(self.X - self.X.mean(axis=0))
+            # |x|^2 / sigma^2 must not overflow (else inf - inf = NaN inside the mat-vec): the
+            # same check and message as gaussian_kernel
+            _kernels._inv_sq_bandwidth(self.sigma, self._Xc)
+            # 1/sigma^2 as before; a sigma whose square overflows gives s = 0 (K = all ones)
+            self._s = 1.0 / self.sigma**2 if self.sigma < 1e150 else 0.0
         else:
             self.sigma = None
         self.tile = check_int(tile, "tile", minimum=1)
@@ -275,7 +280,7 @@ class KernelOperator:
         if self.kernel == "gaussian":
             # each numba thread calls BLAS on its own tile: BLAS itself on one thread
             with _single_threaded_blas():
-                out = _gauss_matvec_nb(self._Xc, np.ascontiguousarray(V), 1.0 / self.sigma**2,
+                out = _gauss_matvec_nb(self._Xc, np.ascontiguousarray(V), self._s,
                                        _TILE, self.nchunks)
         else:
             out = np.zeros_like(V)
@@ -291,6 +296,9 @@ class KernelOperator:
                         Kt = self._fn(self.X[i0:i1], self.X[j0:j1])
                         out[i0:i1] += Kt @ V[j0:j1]
                         out[j0:j1] += Kt.T @ V[i0:i1]
+        if not np.all(np.isfinite(out)):
+            raise ValueError(f"v is too large: K v overflows (entries of v up to "
+                             f"{float(np.max(np.abs(V))):.3g}); rescale v")
         return out[:, 0] if v.ndim == 1 else out
 
     __matmul__ = matvec
@@ -310,6 +318,11 @@ def _as_operator(A):
     if isinstance(A, KernelOperator):
         return A.shape[0], A.matvec
     A = _check_square(A, "A")
+    big = float(np.max(np.abs(A))) if A.size else 0.0
+    if big > 1e150:
+        # the iterations form squared norms (numpy's norm is sqrt(v.v)): they would overflow
+        raise ValueError(f"A has entries of magnitude {big:.3g} > 1e150: the iterations' "
+                         "squared norms overflow; rescale A (and ridge)")
     return A.shape[0], lambda v: A @ v
 
 
@@ -330,6 +343,8 @@ class SolveResult:
         t = 0..n_iter.
     step : float or None
         Richardson step size.
+    diverged : bool (property)
+        The iteration blew up (see :attr:`diverged`).
     seconds : float
         Wall time of the iteration (excluding preconditioner set-up).
     """
@@ -342,6 +357,13 @@ class SolveResult:
     step: float | None = None
     seconds: float = 0.0
     info: dict = field(default_factory=dict)
+
+    @property
+    def diverged(self) -> bool:
+        """True when the iteration blew up (Richardson with too large a step stops once the
+        relative residual exceeds 1e6 or is non-finite; ``coef`` is then not a solution)."""
+        res = np.asarray(self.residuals, dtype=float)
+        return bool(res.size and (not np.all(np.isfinite(res)) or res[-1] > 1e6))
 
 
 def largest_eigenvalue(A, *, n_iter=50, rtol=1e-3, preconditioner=None, ridge=0.0,
@@ -379,7 +401,20 @@ def _check_iter_args(A, y, ridge, tol, max_iter):
     ridge = check_positive(ridge, "ridge")
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
-    return n, mv, y, ridge, tol, max_iter
+    # the solution is linear in y: solve for y * 2**-e when |y| is outside [1e-100, 1e100]
+    # (squared norms over/underflow there; exact, and y in range is untouched)
+    e = pow2_exponent(y)
+    return n, mv, (np.ldexp(y, -e) if e else y), ridge, tol, max_iter, e
+
+
+def _unscale(x, e):
+    if not e:
+        return x
+    with np.errstate(over="ignore"):
+        x = np.ldexp(x, e)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("y is too large: the solution overflows; rescale y")
+    return x
 
 
 def richardson(A, y, *, ridge, step=None, tol=1e-6, max_iter=10_000, preconditioner=None,
@@ -415,7 +450,7 @@ def richardson(A, y, *, ridge, step=None, tol=1e-6, max_iter=10_000, preconditio
     -------
     SolveResult
     """
-    n, mv, y, ridge, tol, max_iter = _check_iter_args(A, y, ridge, tol, max_iter)
+    n, mv, y, ridge, tol, max_iter, e = _check_iter_args(A, y, ridge, tol, max_iter)
     if step is None:
         lam = largest_eigenvalue(A, ridge=ridge, preconditioner=preconditioner,
                                  random_state=random_state)
@@ -436,7 +471,7 @@ def richardson(A, y, *, ridge, step=None, tol=1e-6, max_iter=10_000, preconditio
         res.append(float(np.linalg.norm(r)) / ynorm)
         if not np.isfinite(res[-1]) or res[-1] > 1e6:
             break  # diverged (step too large): reported through converged=False
-    return SolveResult(x, it, res[-1] <= tol, np.array(res),
+    return SolveResult(_unscale(x, e), it, res[-1] <= tol, np.array(res),
                        "richardson" if preconditioner is None else "richardson+nystrom",
                        step=step, seconds=time.perf_counter() - t0)
 
@@ -455,7 +490,7 @@ def conjugate_gradient(A, y, *, ridge, tol=1e-6, max_iter=10_000, preconditioner
     -------
     SolveResult
     """
-    n, mv, y, ridge, tol, max_iter = _check_iter_args(A, y, ridge, tol, max_iter)
+    n, mv, y, ridge, tol, max_iter, e = _check_iter_args(A, y, ridge, tol, max_iter)
     t0 = time.perf_counter()
     ynorm = float(np.linalg.norm(y)) or 1.0
     x = np.zeros(n)
@@ -480,7 +515,7 @@ def conjugate_gradient(A, y, *, ridge, tol=1e-6, max_iter=10_000, preconditioner
         rz = rz_new
     seconds = time.perf_counter() - t0
     true_res = float(np.linalg.norm(y - (mv(x) + ridge * x))) / ynorm
-    return SolveResult(x, it, res[-1] <= tol, np.array(res),
+    return SolveResult(_unscale(x, e), it, res[-1] <= tol, np.array(res),
                        "cg" if preconditioner is None else "cg+nystrom", seconds=seconds,
                        info={"true_residual": true_res})
 
@@ -531,6 +566,9 @@ class NystromPreconditioner:
         Wm = 0.5 * (Wm + Wm.T)
         ew, Vw = np.linalg.eigh(Wm)
         keep = ew > 1e-10 * max(ew.max(), 0.0)
+        if not np.any(keep):
+            raise ValueError("A has no positive eigenvalue on the landmark block (a zero or "
+                             "negative semi-definite matrix): the Nystrom approximation is empty")
         F = C @ (Vw[:, keep] / np.sqrt(ew[keep]))
         Uf, sv, _ = np.linalg.svd(F, full_matrices=False)
         k = min(self.rank, sv.size)

@@ -156,3 +156,162 @@ def test_sample_complexity_refuses_unknown_methods():
         sample_complexity(dims=(4,), ns=(10,), methods="rf")
     with pytest.raises(ValueError, match="^ns must be >= 1"):
         sample_complexity(dims=(4,), ns=(0,), methods=("rf",))
+
+
+# --- item 4: silent NaN / inf ----------------------------------------------------------------
+
+
+def test_near_overflow_inputs_raise_or_rescale():
+    from kernelnet.hsic import hsic_gaussian, hsic_gaussian_gamma
+    from kernelnet.solvers import KernelOperator, kernel_matvec
+
+    X, _ = _blobs(n=12)
+    Y = np.random.default_rng(1).normal(size=(12, 1))
+    v = np.ones(12)
+    with pytest.raises(ValueError, match="^sigma=1.0 is too small for the scale of X"):
+        KernelOperator(X * 1e200, sigma=1.0)
+    with pytest.raises(ValueError, match="^sigma=1.0 is too small for the scale of X"):
+        kernel_matvec(X * 1e160, v, sigma=1.0)
+    with pytest.raises(ValueError, match="^v is too large"):
+        kernel_matvec(X, v * 1e308, sigma=1.0)
+    with pytest.raises(ValueError, match="^Y is too large"):
+        hsic_gaussian(X, Y * 1e200, sigma=1.0)
+    with pytest.raises(ValueError, match="^Z is too large"):
+        hsic_gaussian_gamma(X, Y * 1e200, sigma=1.0)
+    # the normalised value does not depend on the scale of Y: exact power-of-2 rescale
+    ref = hsic_gaussian(X, Y, sigma=1.0, normalized=True)
+    assert hsic_gaussian(X, Y * 1e200, sigma=1.0, normalized=True) == pytest.approx(ref,
+                                                                                    rel=1e-12)
+
+
+def _diverging(name):
+    import kernelnet.feature_learning as fl
+    import kernelnet.learning_rules as lr
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = X @ np.ones(3)
+    calls = {
+        "oja": (lr.oja, dict(X=X * 100, w0=np.ones(3), eta=1.0), "eta"),
+        "sanger": (lr.sanger, dict(X=X * 100, W0=np.ones((2, 3)), eta=1.0), "eta"),
+        "linear_neuron_gd": (lr.linear_neuron_gd, dict(X=X, y=y, eta=10.0, n_steps=500), "eta"),
+        "deep_linear_gd": (lr.deep_linear_gd, dict(Sigma31=3 * np.eye(3), Sigma11=np.eye(3),
+                                                   W21=np.ones((4, 3)), W32=np.ones((3, 4)),
+                                                   eta=1.0, n_steps=100), "eta"),
+        "train_network_gd": (fl.train_network_gd, dict(X=X, y=y, m=8, n_steps=200, lr=10.0,
+                                                       random_state=0), "lr"),
+    }
+    return calls[name]
+
+
+@pytest.mark.parametrize("name", ["oja", "sanger", "linear_neuron_gd", "deep_linear_gd",
+                                  "train_network_gd"])
+def test_diverging_trainers_raise_naming_the_step_size(name):
+    fn, kw, arg = _diverging(name)
+    with pytest.raises(ValueError, match=rf"^{arg}=10?\.0 is too large .* diverged .* by step "
+                                         rf"\d+; use a smaller {arg}"):
+        fn(**kw)
+    small = dict(kw, **{arg: kw[arg] * 1e-7})
+    out = fn(**small)  # a small step size converges or at least stays finite
+    arrays = out if isinstance(out, tuple) else (out["loss"],) if isinstance(out, dict) else (out,)
+    assert all(np.all(np.isfinite(a)) for a in arrays)
+
+
+def test_student_teacher_divergence_is_flagged_with_its_step():
+    """train_student_teacher keeps its documented inf marker and says where it starts."""
+    import kernelnet.learning_rules as lr
+
+    r = lr.train_student_teacher(np.zeros((2, 5)), np.ones((2, 5)), 2000, eta=5.0,
+                                 random_state=0)
+    assert r.diverged is not None and np.isfinite(r.errors[r.diverged - 1])
+    assert np.all(np.isinf(r.errors[r.diverged:])) and not np.any(np.isnan(r.errors))
+    ok = lr.train_student_teacher(np.zeros((2, 5)), np.ones((2, 5)), 200, eta=0.01,
+                                  random_state=0)
+    assert ok.diverged is None and np.all(np.isfinite(ok.errors))
+
+
+def test_hebbian_growth_to_inf_stays_but_never_nan():
+    import kernelnet.learning_rules as lr
+
+    X = np.random.default_rng(0).normal(size=(400, 3)) * 100
+    h = lr.hebbian(X, np.ones(3), 1.0)
+    assert np.isinf(h).any() and not np.isnan(h).any()  # the theorem: unbounded growth
+
+
+@pytest.mark.parametrize("scale", [1e160, 1e-200, 1e300])
+def test_median_heuristic_scales_exactly_near_overflow(scale):
+    from kernelnet.kernels import median_heuristic
+
+    X, _ = _blobs()
+    assert median_heuristic(X * scale) / scale == pytest.approx(median_heuristic(X), rel=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["conjugate_gradient", "richardson"])
+@pytest.mark.parametrize("scale", [1e160, 1e-200, 1e300])
+def test_iterative_solvers_are_linear_in_y_near_overflow(solver, scale):
+    """y * 1e160 overflowed the squared norms (zeros returned); y * 1e-200 underflowed them
+    (zeros returned as 'converged'). The solve now runs on an exact power-of-2 rescale."""
+    from kernelnet import solvers
+
+    _, _, K, _ = _kernel_pair()
+    y = np.random.default_rng(2).normal(size=K.shape[0])
+    ref = getattr(solvers, solver)(K, y, ridge=0.1)
+    got = getattr(solvers, solver)(K, y * scale, ridge=0.1)
+    assert got.converged and not got.diverged
+    # same iterations on y * 2**-e as on y up to rounding of the scaled y: tol 1e-6 relative
+    np.testing.assert_allclose(got.coef / scale, ref.coef, rtol=1e-5,
+                               atol=1e-5 * np.max(np.abs(ref.coef)))
+
+
+def test_solver_magnitude_guards_and_divergence_flag():
+    from kernelnet import solvers
+
+    _, _, K, _ = _kernel_pair()
+    y = np.ones(K.shape[0])
+    with pytest.raises(ValueError, match="^A has entries of magnitude"):
+        solvers.largest_eigenvalue(K * 1e160)
+    with pytest.raises(ValueError, match="^A has no positive eigenvalue"):
+        solvers.NystromPreconditioner(np.zeros_like(K), rank=2, ridge=0.1)
+    r = solvers.richardson(K, y, ridge=0.1, step=10.0)  # far above 2 / lambda_max
+    assert r.diverged and not r.converged
+    assert not solvers.richardson(K, y, ridge=0.1).diverged
+    for sigma in (1e300, 1e-300):  # were OverflowError / ZeroDivisionError
+        try:
+            out = solvers.kernel_matvec(np.ones((3, 2)) * np.arange(3)[:, None], np.ones(3),
+                                        sigma=sigma)
+        except ValueError as exc:
+            assert str(exc).startswith(f"sigma={sigma!r} is too small")
+        else:
+            np.testing.assert_allclose(out, 3.0)  # K = all ones for a huge sigma
+
+
+def test_derivative_check_degenerate_inputs():
+    from kernelnet.checks import derivative_check
+
+    def jvp(x, u):
+        return np.cos(x) * u
+
+    x = np.ones(4)
+    with pytest.raises(ValueError, match="^direction must be non-zero"):
+        derivative_check(np.sin, jvp, x, direction=np.zeros(4))
+    # nothing would be tested: it used to 'pass' with NaN orders
+    with pytest.raises(ValueError, match=r"^x \+ h \* direction == x .* x is too large or "
+                                         "direction too small"):
+        derivative_check(np.sin, jvp, x * 1e160, direction=np.ones(4))
+    with pytest.raises(ValueError, match=r"^x \+ h \* direction == x"):
+        derivative_check(np.sin, jvp, x, direction=np.ones(4) * 1e-200)
+    with pytest.raises(ValueError, match="^x or direction is too large"):
+        derivative_check(np.sin, jvp, x, direction=np.ones(4) * 1e300)
+    assert derivative_check(np.sin, jvp, x, direction=np.ones(4)).passed
+
+
+def test_fit_loglog_slope_inputs():
+    from kernelnet.experiments.feature_learning import fit_loglog_slope
+
+    with pytest.raises(ValueError, match="^x must be 1-D with at least 2 points"):
+        fit_loglog_slope([1.0], [2.0])
+    with pytest.raises(ValueError, match="^x and y must have the same length"):
+        fit_loglog_slope([1.0, 2.0, 3.0], [2.0, 4.0])
+    assert fit_loglog_slope([1.0, 2.0, 4.0], [1.0, 4.0, 16.0])[0] == pytest.approx(2.0)
+    # the documented 'no slope' marker: fewer than two usable (positive, finite) points
+    assert np.isnan(fit_loglog_slope([1.0, 2.0], [np.nan, 4.0])[0])

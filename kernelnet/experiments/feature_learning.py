@@ -37,9 +37,23 @@ __all__ = [
 
 
 def fit_loglog_slope(x, y):
-    """Least-squares slope and intercept of ``log y`` against ``log x`` (natural logs)."""
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
+    """Least-squares slope and intercept of ``log y`` against ``log x`` (natural logs).
+
+    Points with a non-positive or non-finite coordinate are left out; if fewer than two remain
+    (e.g. a curve that never reached its target) the result is ``(nan, nan)``, a documented
+    "no slope" marker. ``x`` and ``y`` themselves must be 1-D of the same length >= 2
+    (``ValueError`` otherwise).
+    """
+    try:
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"x and y must be numeric sequences: {exc}") from None
+    for name, arr in (("x", x), ("y", y)):
+        if arr.ndim != 1 or arr.shape[0] < 2:
+            raise ValueError(f"{name} must be 1-D with at least 2 points, got shape {arr.shape}")
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same length, got {x.shape[0]} and {y.shape[0]}")
     ok = (x > 0) & (y > 0) & np.isfinite(x) & np.isfinite(y)
     if ok.sum() < 2:
         return float("nan"), float("nan")
