@@ -72,6 +72,19 @@ def test_existence_and_limit_verdict_errors_and_limit_branches():
     assert ch.limit_verdict({"a": INF}, 3) == "not reproduced"
 
 
+def test_identity_verdict():
+    assert ch.identity_verdict(2e-15) == "reproduced with a caveat"
+    assert ch.identity_verdict(1e-3) == "not reproduced"
+    with pytest.raises(ValueError, match="max_rel_gap"):
+        ch.identity_verdict(np.nan)
+
+
+def test_finite_depth_verdict():
+    assert ch.finite_depth_verdict(10, 10) == "reproduced with a caveat"
+    assert ch.finite_depth_verdict(7, 10) == "reproduced with a caveat"
+    assert ch.finite_depth_verdict(3, 10) == "not reproduced"
+
+
 def test_ws_rise_verdict():
     assert ch.ws_rise_verdict(5, 5) == "reproduced with a caveat"
     assert ch.ws_rise_verdict(4, 5) == "not reproduced"
