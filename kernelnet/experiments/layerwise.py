@@ -1183,6 +1183,16 @@ def _findings_01(p, seed, ism_sum, ws, ws_sum, ex, w0, alt_sum):
             "objective_max_rel_fall": float(ism_sum.objective_max_fall.max()),
             "authors_all_rise": all_rise["the authors' normalised HSIC"],
             "cka_all_rise": all_rise["the CKA-normalised HSIC"]}
+    # the "k of 8" form, per (fold, seed) at the authors' width: its spread
+    g0 = ism_sum[ism_sum.n_features == w0]
+    per = g0.groupby(["fold", "seed"]).agg(
+        obj=("objective_falls", lambda v: int((v == 0).sum())),
+        auth=("authors_falls", lambda v: int((v == 0).sum())),
+        cka=("cka_falls", lambda v: int((v == 0).sum())))
+    for col, key in (("obj", "objective"), ("auth", "authors"), ("cka", "cka")):
+        vals[f"sets_{key}_rise_min"] = int(per[col].min())
+        vals[f"sets_{key}_rise_max"] = int(per[col].max())
+    vals["fold_seed_pairs"] = int(len(per))
     where = []
     for w, g in ism_sum.groupby("n_features"):
         vals[f"authors_max_fall_{w}"] = float(g.authors_max_fall.max())
