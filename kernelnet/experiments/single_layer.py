@@ -1457,6 +1457,12 @@ def prose(res: SingleLayerChapter) -> dict:
     out["sl-id-largest"] = f"{idf['largest']:.2f}"
     out["sl-id-cond"] = f"{idf['condition']:.1e}"
     out["sl-id-gap"] = f"{idf['gap']:.0e}"
+    out["sl-id-inv-cond"] = f"{1.0 / idf['condition']:.0e}"
+    out["sl-id-conclusion"] = (
+        "The data do determine the weights; the problem is very badly conditioned."
+        if is_identified(idf["n_zero"], idf["n_shift"], idf["alignment"]) else
+        "The Hessian vanishes on more than the shift: the data do not determine the weights "
+        "even locally.")
     out["sl-id-preact"] = f"{idf['preact_std']:.1f}"
     out["sl-id-sqrtnf"] = f"{np.sqrt(idf['sizes']['n_f']):.1f}"
     out["sl-id-median-dsigma"] = f"{idf['median_dsigma']:.1e}"
