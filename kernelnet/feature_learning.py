@@ -57,7 +57,11 @@ __all__ = [
     "preprocess",
     "Algorithm1Result",
     "algorithm1",
+    "algorithm1_ridge_path",
     "random_features_regression",
+    "random_features_ridge_path",
+    "pure_hermite_target",
+    "neuron_sines",
     "train_network_gd",
     "network_ntk",
     "network_nngp",
@@ -367,6 +371,50 @@ def make_target(d, r, p, *, frac_quadratic=0.5, cross=True, random_state=None):
     return HermiteTarget(U=U, powers=np.array(powers, dtype=np.int64), coef=np.array(coef))
 
 
+def pure_hermite_target(d, p, *, random_state=None):
+    r"""A single-index target :math:`f^\star(x) = \mathrm{He}_p(u\cdot x)/\sqrt{p!}` that violates Assumption 2.
+
+    :math:`u` is a Haar-random unit vector; the variance is 1, the mean and the linear part
+    are 0, and for :math:`p \ge 3` the average Hessian :math:`H = \mathbb E[\nabla^2 f^\star]
+    = \mathbb E[\mathrm{He}_{p-2}(z)]\,\sqrt{p!}^{-1} p(p-1)\,uu^\top` is exactly 0 (seed 004,
+    "We need Assumption 2"; the function class of its Theorem 2 is of this kind: one relevant
+    direction, degree :math:`p`). :func:`make_target` refuses to build one on purpose.
+
+    Parameters
+    ----------
+    d : int, >= 1
+    p : int, >= 3
+    random_state : int or Generator, optional
+
+    Returns
+    -------
+    HermiteTarget (r = 1)
+    """
+    d = check_int(d, "d", minimum=1)
+    p = check_int(p, "p", minimum=3)
+    rng = np.random.default_rng(random_state)
+    U = _orthonormal_rows(1, d, rng)
+    return HermiteTarget(U=U, powers=np.array([[p]], dtype=np.int64),
+                         coef=np.array([1.0 / math.sqrt(math.factorial(p))]))
+
+
+def neuron_sines(W, U):
+    r"""For each row :math:`w_j` of ``W``: :math:`\sin\angle(w_j, \mathrm{row}(U)) =
+    \lVert (I - U^\top U) w_j\rVert / \lVert w_j\rVert`, shape (m,).
+
+    ``U`` must have orthonormal rows. A zero row is a ``ValueError``.
+    """
+    W = as_matrix(W, "W")
+    U = as_matrix(U, "U", n_cols=W.shape[1])
+    if not np.allclose(U @ U.T, np.eye(U.shape[0]), atol=1e-10):
+        raise ValueError("U must have orthonormal rows (U U^T = I)")
+    norms = np.linalg.norm(W, axis=1)
+    if np.any(norms == 0):
+        raise ValueError("W has a zero row: the direction of w_j is undefined")
+    perp = W - (W @ U.T) @ U
+    return np.clip(np.linalg.norm(perp, axis=1) / norms, 0.0, 1.0)
+
+
 def sample_inputs(n, d, *, random_state=None):
     """``n`` i.i.d. inputs :math:`x \\sim N(0, I_d)`, shape (n, d)."""
     n = check_int(n, "n", minimum=1)
@@ -469,10 +517,18 @@ def loss_gradient_W(X, y, a, W, b, *, chunk=4096):
     chunk = check_int(chunk, "chunk", minimum=1)
     n = X.shape[0]
     G = np.zeros_like(W)
+    m = W.shape[0]
+    h = m // 2
     for i0 in range(0, n, chunk):
         Xc = X[i0 : i0 + chunk]
         pre = Xc @ W.T + b
-        f = network_output(Xc, a, W, b)
+        # f_theta on the chunk from the same pre-activations (as network_output computes it:
+        # pairwise over (j, j + m/2) first, so a symmetric initialisation gives exactly 0)
+        Phi = np.maximum(pre, 0.0)
+        if m % 2 == 0:
+            f = (Phi[:, :h] * a[:h] + Phi[:, h:] * a[h:]).sum(axis=1)
+        else:
+            f = Phi @ a
         R = f - y[i0 : i0 + chunk]
         M = (pre >= 0.0) * R[:, None]
         G += M.T @ Xc
@@ -712,6 +768,72 @@ def _fit_head(Phi, y, a_init, ridge, head, n_steps, eta):
         losses[t] = res @ res / n
     losses[-1] = losses[-2] if n_steps > 1 else np.nan
     return a, losses[:-1]
+
+
+def _ridge_heads(Phi, y, ridges):
+    """Ridge heads for several ridges from one Gram matrix (what :func:`_fit_head` computes
+    for ``head="ridge"``, one ridge at a time)."""
+    n = Phi.shape[0]
+    A = Phi.T @ Phi
+    c = Phi.T @ y
+    return [_solvers.solve_direct(A, c, ridge=0.5 * n * lam) for lam in ridges]
+
+
+def _check_ridges(ridges):
+    ridges = tuple(ridges)
+    if not ridges:
+        raise ValueError("ridges must hold at least one ridge")
+    return tuple(check_positive(lam, "ridges") for lam in ridges)
+
+
+def algorithm1_ridge_path(X, y, *, m=512, ridges=(1e-3,), eta1=None, random_state=None):
+    r""":func:`algorithm1` (``head="ridge"``) for several ridges :math:`\lambda` at once.
+
+    The first step, the re-initialised biases and the features :math:`\Phi` do not depend on
+    :math:`\lambda`, so :math:`\Phi^\top\Phi` is formed once and only the :math:`m\times m`
+    solve is repeated: the same results as one :func:`algorithm1` call per ridge with the same
+    ``random_state``, at the cost of one.
+
+    Returns
+    -------
+    list of Algorithm1Result, one per ridge (in the order of ``ridges``)
+    """
+    X = as_matrix(X, "X")
+    y = as_vector(y, "y")
+    check_same_rows(X, y, "X", "y")
+    n, d = X.shape
+    m = check_int(m, "m", minimum=2)
+    ridges = _check_ridges(ridges)
+    eta1 = math.sqrt(d) if eta1 is None else check_positive(eta1, "eta1")
+    rng = np.random.default_rng(random_state)
+    alpha, beta, yr = preprocess(X, y)
+    a0, W0, b0 = symmetric_init(m, d, random_state=rng)
+    lambda1 = 1.0 / eta1
+    G = loss_gradient_W(X, yr, a0, W0, b0)
+    W1 = np.ascontiguousarray(W0 - eta1 * (G + lambda1 * W0))
+    b = rng.standard_normal(m)
+    Phi = np.maximum(X @ W1.T + b, 0.0)
+    return [Algorithm1Result(alpha=alpha, beta=beta, a=a, W=W1, b=b, a0=a0, W0=W0, ridge=lam,
+                             head="ridge", eta1=eta1, lambda1=lambda1, n_steps=None)
+            for lam, a in zip(ridges, _ridge_heads(Phi, yr, ridges))]
+
+
+def random_features_ridge_path(X, y, *, m=512, ridges=(1e-3,), random_state=None):
+    """:func:`random_features_regression` for several ridges at once (one Gram matrix)."""
+    X = as_matrix(X, "X")
+    y = as_vector(y, "y")
+    check_same_rows(X, y, "X", "y")
+    n, d = X.shape
+    m = check_int(m, "m", minimum=1)
+    ridges = _check_ridges(ridges)
+    rng = np.random.default_rng(random_state)
+    alpha, beta, yr = preprocess(X, y)
+    W0 = rng.standard_normal((m, d)) / math.sqrt(d)
+    b = rng.standard_normal(m)
+    Phi = np.maximum(X @ W0.T + b, 0.0)
+    return [Algorithm1Result(alpha=alpha, beta=beta, a=a, W=W0, b=b, a0=np.zeros(m), W0=W0,
+                             ridge=lam, head="ridge")
+            for lam, a in zip(ridges, _ridge_heads(Phi, yr, ridges))]
 
 
 def algorithm1(
