@@ -26,6 +26,7 @@ __all__ = [
     "pow2_exponent",
     "first_nonfinite",
     "check_not_diverged",
+    "as_rng",
 ]
 
 
@@ -122,7 +123,14 @@ def as_labels(y, name: str = "y", *, n_samples: int | None = None, min_classes: 
             raise ValueError(f"{name} looks continuous (non-integer floats): class labels expected")
     if arr.dtype.kind == "c":
         raise ValueError(f"{name} must hold class labels, got complex values")
-    classes, codes = np.unique(arr, return_inverse=True)
+    if arr.dtype.kind == "O":
+        missing = sum(v is None or (isinstance(v, float) and v != v) for v in arr)
+        if missing:
+            raise ValueError(f"{name} contains {missing} missing label(s) (None or NaN)")
+    try:
+        classes, codes = np.unique(arr, return_inverse=True)
+    except TypeError as exc:  # labels of types that cannot be sorted together
+        raise ValueError(f"{name} mixes label types that cannot be compared: {exc}") from None
     if classes.shape[0] < min_classes:
         raise ValueError(
             f"{name} needs at least {min_classes} distinct classes, got {classes.shape[0]}"
@@ -139,13 +147,21 @@ def one_hot(codes: np.ndarray, n_classes: int | None = None) -> np.ndarray:
     return Y
 
 
+#: Largest value :func:`check_positive` accepts: its square still fits a float64 (sigma**2,
+#: eta**2 in Python floats raised OverflowError above ~1.3e154).
+POSITIVE_MAX = 1e150
+
+
 def check_positive(value, name: str) -> float:
-    """Return ``value`` as a float after checking that it is finite and > 0."""
+    """Return ``value`` as a float after checking that it is finite, > 0 and <= 1e150."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
         raise ValueError(f"{name} must be a positive number, got {value!r}")
     value = float(value)
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    if value > POSITIVE_MAX:
+        raise ValueError(f"{name} must be at most {POSITIVE_MAX:g} (its square overflows), "
+                         f"got {value!r}")
     return value
 
 
@@ -228,3 +244,26 @@ def check_not_diverged(traj, *, name: str, value, what: str, record_every: int =
             f"{name}={value!r} is too large for this input: {what} diverged (values overflowed "
             f"to inf/NaN) by step {k * record_every}; use a smaller {name}"
         )
+
+
+def as_rng(random_state, name: str = "random_state") -> np.random.Generator:
+    """``numpy.random.default_rng(random_state)`` after checking the seed's type.
+
+    Accepts None, a non-negative int, a sequence of non-negative ints, a ``SeedSequence`` or a
+    ``Generator`` (returned as it is, as ``default_rng`` does), so streams are unchanged; a
+    float, string, bool or negative seed is a ``ValueError`` naming the argument (numpy raised
+    ``TypeError`` for a float or string).
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    ok = random_state is None or isinstance(random_state, np.random.SeedSequence)
+    if not ok and not isinstance(random_state, (bool, np.bool_)):
+        if isinstance(random_state, (numbers.Integral, np.integer)):
+            ok = random_state >= 0
+        elif isinstance(random_state, (list, tuple)) and random_state:
+            ok = all(isinstance(v, (numbers.Integral, np.integer))
+                     and not isinstance(v, (bool, np.bool_)) and v >= 0 for v in random_state)
+    if not ok:
+        raise ValueError(f"{name} must be None, a non-negative int (or a sequence of them), a "
+                         f"SeedSequence or a numpy Generator, got {random_state!r}")
+    return np.random.default_rng(random_state)

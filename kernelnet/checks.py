@@ -36,7 +36,7 @@ from typing import Callable
 
 import numpy as np
 
-from kernelnet._validation import check_int, check_positive
+from kernelnet._validation import as_rng, check_int, check_positive
 
 __all__ = [
     "DerivativeCheckResult",
@@ -320,7 +320,7 @@ def derivative_check(
     if factor >= 1.0:
         raise ValueError(f"factor must lie in (0, 1), got {factor!r}")
     if direction is None:
-        rng = np.random.default_rng(random_state)
+        rng = as_rng(random_state)
         v = rng.standard_normal(x.shape)
         nv = np.linalg.norm(v)
         v = v / nv if nv > 0 else np.ones_like(x) / math.sqrt(x.size)
@@ -448,7 +448,7 @@ def adjoint_test(
     n_in = check_int(n_in, "n_in", minimum=1)
     n_out = check_int(n_out, "n_out", minimum=1)
     rtol = ADJOINT_RTOL if rtol is None else check_positive(rtol, "rtol")
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     v = rng.standard_normal(n_in)
     u = rng.standard_normal(n_out)
     Jv = _call_array(jvp, (v.copy(),), "jvp", shape=(n_out,)).reshape(-1)

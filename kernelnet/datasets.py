@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kernelnet._validation import check_choice
+from kernelnet._validation import as_rng, check_choice
 
 __all__ = [
     "DatasetInfo",
@@ -588,7 +588,7 @@ def load(name: str, *, random_state=None) -> tuple[np.ndarray, np.ndarray]:
     X, y = _load_file_order(name)
     if random_state is None:
         return X.copy(), y.copy()
-    perm = np.random.default_rng(random_state).permutation(X.shape[0])
+    perm = as_rng(random_state).permutation(X.shape[0])
     return np.ascontiguousarray(X[perm]), y[perm].copy()
 
 

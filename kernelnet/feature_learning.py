@@ -31,6 +31,7 @@ import numpy as np
 from . import kernels as _kernels
 from . import solvers as _solvers
 from ._validation import (
+    as_rng,
     as_matrix,
     as_vector,
     check_choice,
@@ -342,7 +343,7 @@ def make_target(d, r, p, *, frac_quadratic=0.5, cross=True, random_state=None):
     q = check_positive(frac_quadratic, "frac_quadratic")
     if q > 1:
         raise ValueError(f"frac_quadratic must be in (0, 1], got {frac_quadratic}")
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     U = _orthonormal_rows(r, d, rng)
     powers, coef = [], []
     if p == 2:
@@ -419,7 +420,7 @@ def sample_inputs(n, d, *, random_state=None):
     """``n`` i.i.d. inputs :math:`x \\sim N(0, I_d)`, shape (n, d)."""
     n = check_int(n, "n", minimum=1)
     d = check_int(d, "d", minimum=1)
-    return np.random.default_rng(random_state).standard_normal((n, d))
+    return as_rng(random_state).standard_normal((n, d))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,7 +457,7 @@ def symmetric_init(m, d, *, random_state=None):
     if m % 2:
         raise ValueError(f"m must be even for the symmetric initialisation, got {m}")
     d = check_int(d, "d", minimum=1)
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     h = m // 2
     a_half = rng.choice(np.array([-1.0, 1.0]), size=h)
     W_half = rng.standard_normal((h, d)) / math.sqrt(d)
@@ -638,7 +639,7 @@ def population_gradient_W_mc(
     n_samples = check_int(n_samples, "n_samples", minimum=2)
     batch = check_int(batch, "batch", minimum=1)
     method = check_choice(method, "method", ("plain", "projected"))
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     m, d = W.shape
     r = target.r
     if method == "plain":
@@ -907,7 +908,7 @@ def algorithm1(
     n_steps = check_int(n_steps, "n_steps", minimum=2)
     if eta is not None:
         eta = check_positive(eta, "eta")
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     alpha, beta, yr = preprocess(X, y)
     a0, W0, b0 = symmetric_init(m, d, random_state=rng)
     lambda1 = 1.0 / eta1
@@ -942,7 +943,7 @@ def random_features_regression(X, y, *, m=512, ridge=1e-3, random_state=None):
     n, d = X.shape
     m = check_int(m, "m", minimum=1)
     ridge = check_positive(ridge, "ridge")
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     alpha, beta, yr = preprocess(X, y)
     W0 = rng.standard_normal((m, d)) / math.sqrt(d)
     b = rng.standard_normal(m)
@@ -1001,7 +1002,7 @@ def train_network_gd(X, y, *, m=64, n_steps=10_000, lr=0.05, a_scale=0.1, kink_r
     a_scale = check_positive(a_scale, "a_scale")
     kink_range = check_nonnegative(kink_range, "kink_range")
     record = {check_int(t, "record", minimum=0) for t in record}
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     a, W, _ = symmetric_init(m, d, random_state=rng)
     a = a * a_scale
     h = m // 2

@@ -151,6 +151,20 @@ def _as_gamma(Gamma, n: int) -> np.ndarray:
     return G
 
 
+def _kernel_rw(R, W, sigma):
+    """Gaussian kernel of the rows of ``R @ W``; a scale error names R, W and sigma (the
+    arguments of the caller), not gaussian_kernel's X."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = R @ W
+    try:
+        return gaussian_kernel(Z, sigma=sigma)
+    except ValueError:
+        raise ValueError(
+            f"sigma={sigma!r} is too small for the scale of R @ W (R or W too large): "
+            "|R W|^2 / sigma^2 overflows; rescale R or use a larger sigma"
+        ) from None
+
+
 def _rng(random_state) -> np.random.Generator:
     if isinstance(random_state, np.random.RandomState):
         # sklearn may hand a legacy RandomState; draw a seed from it (no global state touched)
@@ -244,7 +258,7 @@ def layer_objective(W, R, Gamma, *, sigma) -> float:
     W = _as_stiefel(W, R.shape[1])
     G = _as_gamma(Gamma, R.shape[0])
     sigma = check_positive(sigma, "sigma")
-    K = gaussian_kernel(R @ W, sigma=sigma)
+    K = _kernel_rw(R, W, sigma)
     return float(np.sum(G * K))
 
 
@@ -268,7 +282,7 @@ def ism_matrix(W, R, Gamma, *, sigma) -> np.ndarray:
     W = _as_stiefel(W, R.shape[1])
     G = _as_gamma(Gamma, R.shape[0])
     sigma = check_positive(sigma, "sigma")
-    Psi = G * gaussian_kernel(R @ W, sigma=sigma)
+    Psi = G * _kernel_rw(R, W, sigma)
     d = Psi.sum(axis=1)
     Q = R.T @ (Psi @ R) - (R * d[:, None]).T @ R
     return 0.5 * (Q + Q.T)
@@ -359,7 +373,7 @@ def eq11_terms(W, R, y, *, sigma) -> dict:
     A = _centred_one_hot(codes, classes.shape[0])
     G = A @ A.T
     Z = R @ W
-    K = gaussian_kernel(Z, sigma=sigma)
+    K = _kernel_rw(R, W, sigma)
     Psi = G * K
     same = codes[:, None] == codes[None, :]
     s2 = sigma * sigma

@@ -39,6 +39,7 @@ from numba import njit
 from scipy.special import expit
 
 from kernelnet._validation import (
+    as_rng,
     as_matrix,
     as_vector,
     check_choice,
@@ -646,7 +647,7 @@ def perturbation_gradient_estimates(
     sigma = check_positive(sigma, "sigma")
     n_draws = check_int(n_draws, "n_draws", minimum=1)
     check_choice(method, "method", ("wp", "np"))
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     M, N = W.shape
     r = (W - W_star) @ x
     E = float(r @ r)
@@ -1017,7 +1018,7 @@ def train_student_teacher(
     check_choice(method, "method", _METHODS)
     sigma = check_positive(sigma, "sigma")
     check_choice(backend, "backend", ("numba", "numpy"))
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     M, N = W0.shape
     code = {"gd": 0, "np": 1, "wp": 2}[method]
     W = W0.copy()
@@ -1607,7 +1608,7 @@ def decoupled_init(Sigma31, n_hidden, a0, random_state=None):
     a0 = np.broadcast_to(_as_array(a0, "a0"), (r,)).astype(np.float64)
     if np.any(a0 <= 0):
         raise ValueError("a0 must be positive")
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     R, _ = np.linalg.qr(rng.standard_normal((n_hidden, r)))
     sq = np.sqrt(a0)
     return R @ (sq[:, None] * Vt), (U * sq[None, :]) @ R.T
@@ -1678,7 +1679,7 @@ def perceptron(X, y, max_epochs=100, shuffle=True, random_state=None):
     X = as_matrix(X, "X")
     y = _check_pm1(y, X.shape[0])
     max_epochs = check_int(max_epochs, "max_epochs", minimum=1)
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     n, d = X.shape
     w = np.zeros(d)
     per_epoch = []
@@ -1768,7 +1769,7 @@ def separable_data(n, d, margin, random_state=None):
     margin = check_nonnegative(margin, "margin")
     if margin > 3.0:
         raise ValueError(f"margin must be <= 3 (Gaussian data), got {margin}")
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     w = rng.standard_normal(d)
     w /= np.linalg.norm(w)
     out = []
@@ -1901,7 +1902,7 @@ def mlp_perturbation_estimates(x, y, weights, biases, sigma, n_draws, method="wp
     sigma = check_positive(sigma, "sigma")
     n_draws = check_int(n_draws, "n_draws", minimum=1)
     check_choice(method, "method", ("wp", "np"))
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     _, hs = _np_deltas(x, y, Ws, bs, activation)
     E = _sample_error(hs[-1], y)
     dW, db, gamma = _draw_noise(method, Ws, n_draws, rng)
@@ -1945,7 +1946,7 @@ def perturbation_bias(x, y, weights, biases, sigma, n_draws, method="wp", activa
     n_draws = check_int(n_draws, "n_draws", minimum=2)
     chunk = check_int(chunk, "chunk", minimum=1)
     check_choice(method, "method", ("wp", "np"))
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     d, hs = _np_deltas(x, y, Ws, bs, activation)
     grad = flatten_params([np.outer(d[l], hs[l]) for l in range(len(Ws))], d)
     # the gradient in the noise's own coordinates: all parameters (WP), all pre-activations (NP)

@@ -57,6 +57,7 @@ from scipy.sparse.linalg import LinearOperator, cg
 from threadpoolctl import threadpool_limits
 
 from kernelnet._validation import (
+    as_rng,
     as_matrix,
     as_vector,
     check_choice,
@@ -104,6 +105,12 @@ def activation_function(A: np.ndarray, activation: str):
     "Illustrating Nonlinear Models". Source: seed 001, slide "Choosing Nonlinear Model".
     """
     check_choice(activation, "activation", ACTIVATIONS)
+    try:
+        A = np.asarray(A, dtype=np.float64)  # no copy for a float64 array
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"A must be a numeric array, got {type(A).__name__}: {exc}") from None
+    if not np.all(np.isfinite(A)):
+        raise ValueError("A contains non-finite value(s) (NaN or inf)")
     if activation == "tanh":
         Z = np.tanh(A)
         return Z, 1.0 - Z * Z
@@ -512,7 +519,7 @@ class SingleLayerProblem:
 
     def initial_guess(self, random_state=None) -> np.ndarray:
         r"""Random start: :math:`K_{ij} \sim N(0, 1/n_f)`, :math:`W_{ij} \sim N(0, 1/m)`, :math:`b = 0`."""
-        rng = np.random.default_rng(random_state)
+        rng = as_rng(random_state)
         K = rng.standard_normal((self.m, self.n_f)) / math.sqrt(self.n_f)
         W = rng.standard_normal((self.n_c, self.m)) / math.sqrt(self.m)
         b = 0.0 if self.bias == "scalar" else np.zeros(self.m)
@@ -832,7 +839,7 @@ def random_features(Y, C, m: int, *, activation: str = "tanh", reg: float = 1e-8
     reg = check_nonnegative(reg, "reg")
     scale = check_positive(scale, "scale")
     bias_scale = check_nonnegative(bias_scale, "bias_scale")
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     K = scale * rng.standard_normal((m, Y.shape[0]))
     b = bias_scale * rng.standard_normal(m)
     Z = single_layer(K, b, Y, activation).Z
@@ -866,7 +873,7 @@ def inverse_crime_data(n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40, 
     m = check_int(m, "m", minimum=1)
     if isinstance(b, bool) or not np.isscalar(b) or not np.isfinite(b):
         raise ValueError(f"b must be a finite number, got {b!r}")
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     W = rng.standard_normal((n_c, m))
     K = rng.standard_normal((m, n_f))
     Y = rng.standard_normal((n_f, n))

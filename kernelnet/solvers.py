@@ -43,7 +43,14 @@ import scipy.linalg
 from numba import njit, prange
 
 from . import kernels as _kernels
-from ._validation import as_matrix, check_choice, check_int, check_positive, pow2_exponent
+from ._validation import (
+    as_matrix,
+    as_rng,
+    check_choice,
+    check_int,
+    check_positive,
+    pow2_exponent,
+)
 from .kernels import _TILE, _gauss_tile, _half_sq_norms, _single_threaded_blas, _tile_pairs
 
 __all__ = [
@@ -375,7 +382,7 @@ def largest_eigenvalue(A, *, n_iter=50, rtol=1e-3, preconditioner=None, ridge=0.
     """
     n, mv = _as_operator(A)
     n_iter = check_int(n_iter, "n_iter", minimum=1)
-    v = np.random.default_rng(random_state).standard_normal(n)
+    v = as_rng(random_state).standard_normal(n)
     v /= np.linalg.norm(v)
     lam = 0.0
     for _ in range(n_iter):
@@ -559,7 +566,7 @@ class NystromPreconditioner:
         self.ridge = check_positive(ridge, "ridge")
         s = min(n, max(2 * self.rank, self.rank + 50)) if n_landmarks is None else n_landmarks
         s = check_int(s, "n_landmarks", minimum=self.rank, maximum=n)
-        rng = np.random.default_rng(random_state)
+        rng = as_rng(random_state)
         idx = np.sort(rng.choice(n, size=s, replace=False))
         C = get_cols(idx)
         Wm = C[idx]

@@ -109,19 +109,28 @@ def _unit_rows(X, name="X", *, min_rows=1):
     return X
 
 
-def _weights(W, v, d=None, *, min_units=1):
-    W = as_matrix(W, "W", min_rows=min_units)
+_NO_V = object()  # sentinel: the caller has no output weights (v=None is a bad value)
+
+
+def _weights(W, v, d=None, *, min_units=1, w_name="W", v_name="v"):
+    W = as_matrix(W, w_name, min_rows=min_units)
     if d is not None and W.shape[1] != d:
-        raise ValueError(f"W must have {d} columns (the input dimension of X), got shape {W.shape}")
-    if v is None:
+        raise ValueError(f"{w_name} must have {d} columns (the input dimension of X), got shape "
+                         f"{W.shape}")
+    big = float(np.max(np.abs(W)))
+    if big >= 1e150:
+        raise ValueError(f"{w_name} has entries of magnitude >= 1e150: inner products overflow")
+    if v is _NO_V:
         return W, None
-    v = as_vector(v, "v", size=W.shape[0])
+    if v is None:
+        raise ValueError(f"{v_name} must be a vector of output weights, got None")
+    v = as_vector(v, v_name, size=W.shape[0])
     return W, v
 
 
-def _signs(v):
+def _signs(v, name="v"):
     if not np.all(np.abs(v) == 1.0):
-        raise ValueError("v must hold output signs +1 or -1 (the talk's v_k ~ {+-1})")
+        raise ValueError(f"{name} must hold output signs +1 or -1 (the talk's v_k ~ {{+-1}})")
     return v
 
 
@@ -557,7 +566,7 @@ def empirical_gram(W, X):
     ndarray, shape (m, m)
     """
     X = _unit_rows(X)
-    W, _ = _weights(W, None, X.shape[1])
+    W, _ = _weights(W, _NO_V, X.shape[1])
     S = (W @ X.T > 0.0).astype(np.float64)
     return (S.T @ S) * (X @ X.T) / W.shape[0]
 
@@ -574,7 +583,7 @@ def min_singular_value_D(W, X):
     float
     """
     X = _unit_rows(X)
-    W, _ = _weights(W, None, X.shape[1])
+    W, _ = _weights(W, _NO_V, X.shape[1])
     n, d = W.shape
     if n * d < X.shape[0]:
         raise ValueError(f"W: n*d = {n * d} < m = {X.shape[0]}; D has rank < m, s_m(D) = 0")
@@ -973,7 +982,7 @@ def train_gd(X, y, W0, v, *, lr, n_steps, reg=0.0, record_every=1, track_singula
     """
     X = _unit_rows(X, min_rows=2)
     y = _targets(y, X.shape[0])
-    W, v = _weights(W0, v, X.shape[1], min_units=2)
+    W, v = _weights(W0, v, X.shape[1], min_units=2, w_name="W0")
     v = _signs(v)
     lr = check_positive(lr, "lr")
     n_steps = check_int(n_steps, "n_steps", minimum=0)
@@ -1089,8 +1098,8 @@ def gradient_flow(X, y, W0, a, *, t_max, dt=None, record_every=10, lambda0=None)
     """
     X = _unit_rows(X, min_rows=2)
     y = _targets(y, X.shape[0])
-    W, a = _weights(W0, a, X.shape[1], min_units=2)
-    a = _signs(a)
+    W, a = _weights(W0, a, X.shape[1], min_units=2, w_name="W0", v_name="a")
+    a = _signs(a, "a")
     t_max = check_positive(t_max, "t_max")
     record_every = check_int(record_every, "record_every", minimum=1)
     n = W.shape[0]
@@ -1099,7 +1108,11 @@ def gradient_flow(X, y, W0, a, *, t_max, dt=None, record_every=10, lambda0=None)
         lambda0 = float(np.linalg.eigvalsh(relu_gram(X))[0])
     lambda0 = check_positive(lambda0, "lambda0")
     if dt is None:
-        dt = 0.1 / float(np.linalg.eigvalsh(empirical_gram(W, X))[-1])
+        lam_max = float(np.linalg.eigvalsh(empirical_gram(W, X))[-1])
+        if not lam_max > 0:
+            raise ValueError("W0 gives a zero Gram matrix H(0) (no active unit): the default "
+                             "dt = 0.1 / lambda_max(H(0)) is undefined; pass dt")
+        dt = 0.1 / lam_max
     dt = check_positive(dt, "dt")
     if t_max / dt > _MAX_FLOW_STEPS:
         raise ValueError(
