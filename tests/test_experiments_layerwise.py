@@ -222,10 +222,11 @@ def test_run_01_small():
 
 def test_run_02_small():
     res = ch.run_02(quick=True, seed=0, folds=(0,), n_layers=2, n_starts=2, ascent_iter=50,
+                    search_sets=("wine", "divorce"),
                     max_samples=80)
     F = _check(res.findings)
     assert ch.IDS["claim6"] in F and ch.IDS["obs1"] in F and ch.IDS["width"] in F
-    assert len(res.optimality) == 2 and len(res.search) == 2
+    assert len(res.optimality) == 2 and len(res.search) == 4  # wine and divorce, 2 layers
     assert set(res.widths.layer) == {1, 2}
     # under the sign split (wine is near-balanced) the D_i sum is H / sigma^2 exactly
     o = res.optimality
