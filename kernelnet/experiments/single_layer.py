@@ -644,7 +644,6 @@ def optimiser_budgets(*, n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40
     prob = SingleLayerProblem(d["Y"], C, m)
     x0 = _perturbed_truth(d, check_positive(perturbation, "perturbation"),
                           np.random.default_rng([random_state, 2]))
-    K0 = recovery_errors(*prob.unpack(x0), d["K"], d["b"], d["W"])["K_rel_error"]
     runs = []
     for kind, label in (("block", "block Gauss-Newton (slide)"),
                         ("gauss-newton", "coupled Gauss-Newton")):
