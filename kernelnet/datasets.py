@@ -25,7 +25,9 @@ Every file is checked against its SHA-256 before it is parsed (once per process;
 0..c-1.
 
 Public API: :func:`names`, :func:`load`, :func:`describe`, :func:`folds`, :func:`poster_table`,
-:data:`FOLD_SCHEMES`, :class:`DatasetInfo`.
+:func:`authors_ws_results`, :func:`authors_ws_bandwidths`, :func:`authors_ws_options`,
+:data:`FOLD_SCHEMES`,
+:data:`AUTHORS_WS_BANDWIDTHS`, :class:`DatasetInfo`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ from kernelnet._validation import as_rng, check_choice
 __all__ = [
     "DatasetInfo",
     "FOLD_SCHEMES",
+    "AUTHORS_WS_BANDWIDTHS",
+    "authors_ws_bandwidths",
+    "authors_ws_options",
+    "authors_ws_results",
     "names",
     "load",
     "describe",
@@ -58,6 +64,7 @@ _DATA_DIR = Path(__file__).resolve().parent / "data"
 #: ``shared/data/README.md``). The module copy is authoritative; a test checks they agree.
 _SHA256 = {
     "adversarial.csv": "b2e841470336bcc317b0efa9da1bc5068b7e23efd2151059237b402081025f94",
+    "authors_ws_v2_folds.csv": "f93c6c4b8ee265b895416976a5b28428b13e488ee93c222ede7037fb5ec2ccef",
     "breast-cancer-wisconsin.data": (
         "402c585309c399237740f635ef9919dc512cca12cbeb20de5e563a4593f22b64"
     ),
@@ -368,6 +375,23 @@ _POSTER_NAMES = ("random", "adversarial", "spiral", "wine", "cancer", "car", "fa
 FOLD_SCHEMES = {
     "authors": "fold_neural_indicator_kernel_ism",
     "authors_ws": "fold_nik_thm1_release_v2",
+}
+
+#: The W_s bandwidth list the authors ran on each poster data set, as ``(smallest_sigma,
+#: n_sigmas)``: the candidates of a layer are ``np.logspace(log10(start), log10(smallest_sigma),
+#: n_sigmas)``. Source: ``endsley/NIK_Thm1_Release_V2`` @ ``099a4ee``, ``thm1_simulation.py``
+#: (one ``run_10_fold(name, NIK_Ws, smallest_σ=..., number_of_σ_to_test=...)`` line per data set);
+#: transcribed in ``shared/data/README.md``, section "W_s". The estimator's defaults
+#: ``ws_smallest_sigma=0.05, ws_n_sigmas=20`` are the authors' values for six of the eight.
+AUTHORS_WS_BANDWIDTHS = {
+    "random": (0.05, 20),
+    "adversarial": (0.001, 20),
+    "spiral": (0.05, 20),
+    "wine": (0.05, 20),
+    "cancer": (0.05, 20),
+    "car": (0.05, 20),
+    "face": (0.05, 20),
+    "divorce": (0.1, 40),
 }
 
 _lock = threading.Lock()
@@ -700,4 +724,71 @@ def poster_table():
         comment="#",
         dtype={"dataset": str, "method": str, "column": str, "mean": float, "std": float},
     )
+    return table
+
+
+def authors_ws_bandwidths(name: str) -> tuple[float, int]:
+    """``(smallest_sigma, n_sigmas)`` of the authors' W_s bandwidth list for a poster data set.
+
+    See :data:`AUTHORS_WS_BANDWIDTHS` (source: ``NIK_Thm1_Release_V2/thm1_simulation.py``).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not one of the poster's eight data sets.
+    """
+    if not isinstance(name, str) or name not in AUTHORS_WS_BANDWIDTHS:
+        valid = ", ".join(repr(n) for n in AUTHORS_WS_BANDWIDTHS)
+        raise ValueError(
+            f"name must be one of {valid} (the sets the authors ran W_s on); got {name!r}"
+        )
+    lo, n = AUTHORS_WS_BANDWIDTHS[name]
+    return float(lo), int(n)
+
+
+def authors_ws_options(name: str) -> dict:
+    """Keyword arguments of ``LayerwiseKernelNet(method="closed_form", ...)`` that run W_s on
+    ``name`` as the authors' published code did: their bandwidth list for the data set
+    (:data:`AUTHORS_WS_BANDWIDTHS`) and their extra-column rule
+    (``ws_append_misclassified="authors"``), their random-feature normaliser of the class
+    columns (``ws_normaliser="rff"``: 200 ``RBFSampler`` components, ``random_state=1``) and
+    their layer cap (``np.arange(1, 30)``: 29 layers). The other estimator defaults
+    (normalised-HSIC exit 0.95, HSIC-optimal start sigma, 5-NN) already are the authors'.
+
+    The caller still prepares the data as they did: N(0, 0.02^2) noise on the training
+    features, then train and test z-scored separately.
+    """
+    lo, n = authors_ws_bandwidths(name)
+    return {"ws_smallest_sigma": lo, "ws_n_sigmas": n, "ws_append_misclassified": "authors",
+            "ws_normaliser": "rff", "max_layers": 29}
+
+
+def authors_ws_results():
+    """The authors' stored per-fold W_s results (``NIK_Thm1_Release_V2``, "version 2").
+
+    Transcribed from ``results/<name>/10Fold_summary.txt`` of ``endsley/NIK_Thm1_Release_V2`` @
+    ``099a4ee`` (2021-04-29) for the eight poster data sets (``shared/data/README.md``, "The
+    authors' stored W_s results"). Fold ``k`` is the repository's fold ``k``, i.e. the test fold
+    of ``folds(name, scheme="authors_ws")[k - 1]``. These are what the published W_s code
+    produced on its own split; the poster's W_s row differs from them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        80 rows, columns ``dataset, fold`` (1..10) and the authors' per-fold numbers (2
+        decimals as they printed them): ``sigma`` (smallest sigma_a over layers), ``L``,
+        ``train_acc``, ``test_acc``, ``time_s``, ``H1`` (normalised HSIC of the last layer on
+        the training fold), ``H2`` (on the test fold), ``mse``, ``ce``, ``C``, ``T``.
+
+    Raises
+    ------
+    RuntimeError
+        If ``authors_ws_v2_folds.csv`` fails its checksum.
+    """
+    import pandas as pd
+
+    raw, _ = _read_verified("authors_ws_v2_folds.csv")
+    table = pd.read_csv(io.BytesIO(raw))
+    table["fold"] = table["fold"].astype(int)
+    table["L"] = table["L"].astype(int)
     return table

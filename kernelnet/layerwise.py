@@ -83,6 +83,7 @@ __all__ = [
     "random_stiefel",
     "penalty_weight_sum",
     "closed_form_weights",
+    "ws_extra_groups",
     "orthonormalize",
     "ism_fixed_point",
     "ism_width",
@@ -409,6 +410,68 @@ def stiefel_gradient(W, G) -> np.ndarray:
         raise ValueError(f"G must have the shape of W {W.shape}, got {G.shape}")
     S = W.T @ G
     return G - W @ (0.5 * (S + S.T))
+
+
+def _authors_rff(Z, sigma):
+    """scikit-learn ``RBFSampler`` features at ``sigma`` with the authors' settings (200
+    components, ``random_state=1``; ``NIK_Thm1_Release_V2``, ``kchain.map_to_RKHS_via_RFF``)."""
+    from sklearn.kernel_approximation import RBFSampler
+
+    gamma = 1.0 / (2.0 * float(sigma) ** 2)
+    return RBFSampler(gamma=gamma, n_components=200, random_state=1).fit_transform(Z)
+
+
+def ws_extra_groups(Z, codes, n_classes, input_width, rule, *, first_layer=False):
+    r"""Training rows behind the extra W_s columns of the next layer, one group per class.
+
+    Parameters
+    ----------
+    Z : array, shape (n, m)
+        The previous layer's output on the training set (the network input X at layer 1).
+    codes : int array, shape (n,)
+        Class codes 0..c-1.
+    n_classes : int
+        c; the first c columns of ``Z`` are the class columns, the rest earlier extras.
+    input_width : int
+        The width d of the network input X.
+    rule : {"authors", "normalized", "raw", "none"}
+        ``"authors"``: groups only when ``m != input_width``, misclassified = ``argmax(Z) !=
+        y`` over all m columns (``NIK_Thm1_Release_V2``). ``"raw"``/``"normalized"``: groups
+        at every layer but the first, argmax over the c class columns. ``"none"``: no groups.
+    first_layer : bool
+        True when ``Z`` is X itself (``"raw"``/``"normalized"`` add nothing there).
+
+    Returns
+    -------
+    list of int arrays
+        For each class k in order with at least one misclassified training row, the sorted row
+        indices of class k misclassified by the argmax rule.
+    """
+    Z = as_matrix(Z, "Z")
+    codes = np.asarray(codes)
+    c = check_int(n_classes, "n_classes", minimum=1)
+    check_int(input_width, "input_width", minimum=1)
+    check_choice(rule, "rule", ("authors", "normalized", "raw", "none"))
+    if codes.shape != (Z.shape[0],):
+        raise ValueError(f"codes must have one entry per row of Z ({Z.shape[0]}), got {codes.shape}")
+    if rule == "none":
+        return []
+    if rule == "authors":
+        if Z.shape[1] == int(input_width):
+            return []
+        pred = np.argmax(Z, axis=1)
+    else:
+        if first_layer:
+            return []
+        if Z.shape[1] < c:
+            raise ValueError(f"Z must have at least n_classes = {c} columns, got {Z.shape[1]}")
+        pred = np.argmax(Z[:, :c], axis=1)
+    groups = []
+    for k in range(c):
+        g = np.flatnonzero((codes == k) & (pred != k))
+        if g.size:
+            groups.append(g)
+    return groups
 
 
 def closed_form_weights(R, y, *, orthonormal: bool = False) -> np.ndarray:
@@ -1365,16 +1428,19 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
     * ``method="closed_form"`` (:math:`W_s`, eq. 2; the authors' ``NIK_Thm1_Release_V2``): the
       layer output is the kernel mean embedding :math:`z_k(x) = \sum_{j \in \mathcal S_k}
       k_{\sigma_a}(r_j, x) / \lVert \sum_{j \in \mathcal S_k} \phi(r_j)\rVert` (the kernel trick:
-      :math:`R W_s` with :math:`R` the infinite feature map; the norm is computed exactly, the
-      authors approximate it with 200 random features), and from layer 2 on one extra column per
-      class for the training samples the previous layer misclassified by argmax (see
-      ``ws_append_misclassified``).
+      :math:`R W_s` with :math:`R` the infinite feature map; the norm is computed exactly, or,
+      with ``ws_normaliser="rff"``, approximated with 200 random features as the authors do),
+      plus extra columns for the training
+      samples the previous layer misclassified (``ws_append_misclassified``; ``"authors"`` is the
+      published code's rule).
       :math:`\sigma_a` is the first value of ``np.logspace(log10(start), log10(ws_smallest_sigma),
       ws_n_sigmas)`` that raises the normalised HSIC (authors' variant) of the output, measured
       with a Gaussian kernel at the output's HSIC-optimal :math:`\sigma_b` (at least 0.01); start
       = HSIC-optimal sigma of X (at least 0.1) for layer 1, the previous :math:`\sigma_b` after.
-      Default stop: normalised HSIC > 0.95, or no candidate raises it. Prediction: 5-nearest
-      neighbours on the last output.
+      Default stop (``stop="authors"``, ``kchain.exit_loop``): normalised HSIC > 0.95, or no
+      candidate raises it, or the accepted :math:`\sigma_a` is the last candidate (the list's
+      smallest value). Prediction: 5-nearest neighbours on the last output. The authors' settings
+      per data set: ``kernelnet.datasets.authors_ws_options(name)``.
 
     Other stopping rules: ``stop="target"`` stops once the normalised HSIC (authors' variant) of
     the layer kernel reaches ``target`` (a fraction of :math:`\mathcal H^* = 1`);
@@ -1416,13 +1482,32 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         W_s stopping threshold (normalised HSIC, authors' variant).
     ws_smallest_sigma : float, default 0.05
     ws_n_sigmas : int, default 20
-    ws_append_misclassified : {"normalized", "raw", "none"}, default "normalized"
-        From layer 2 on, one extra W_s column per class for the training samples the previous
-        layer misclassified by argmax. ``"raw"`` is the authors' normaliser 1; it lets these
-        columns dominate the output distances (wine, authors' fold 1: the layer-2 normalised
-        HSIC peaks at 0.77 over the bandwidth list, below layer 1's 0.81, so the network stops
-        at one layer, against the poster's 3). ``"normalized"`` (default) scales them to unit
-        embedding norm like the class columns (peak 0.88); ``"none"`` omits them (0.90).
+    ws_append_misclassified : {"authors", "normalized", "raw", "none"}, default "normalized"
+        Extra W_s columns, one per class that has training samples the previous layer
+        misclassified; each is the kernel sum over those samples.
+
+        * ``"authors"``: the published code's rule exactly (``NIK_Thm1_Release_V2``,
+          ``kchain.obtain_avg_direction_kernel_trick_with_extra_dimensions``): extras are built
+          only when the previous output's width differs from the network input's width (never
+          at layer 1, whose input is X; never on a data set whose d equals c, e.g. adversarial
+          with d = c = 2); "misclassified" is the argmax over **all** columns of the previous
+          output, earlier extra columns included (a sample whose largest entry is an extra
+          column counts as misclassified); normaliser 1 (the plain kernel sum).
+        * ``"raw"``: from layer 2 on always, argmax over the first c (class) columns only,
+          normaliser 1.
+        * ``"normalized"`` (default, the book's variant): as ``"raw"`` but each extra column is
+          scaled to unit embedding norm like the class columns.
+        * ``"none"``: no extra columns (width c at every layer).
+    ws_normaliser : {"exact", "rff"}, default "exact"
+        How the class columns' normaliser :math:`\lVert \sum_{j \in \mathcal S_k}
+        \phi(r_j)\rVert` is computed: ``"exact"`` from the kernel, :math:`\sqrt{\sum_{i,j \in
+        \mathcal S_k} k(r_i, r_j)}`; ``"rff"`` as the authors' code does
+        (``kchain.obtain_avg_direction_kernel_trick_with_extra_dimensions``), the norm of the
+        class sum of scikit-learn ``RBFSampler(gamma=1/(2 sigma_a^2), n_components=200,
+        random_state=1)`` features of the layer input. The approximation moves the argmax of
+        borderline samples and so which samples get extra columns (wine, the authors' W_s fold
+        2: 3 misclassified with ``"rff"``, 4 exact, and only the first lets layer 2 raise the
+        normalised HSIC, as in the authors' log).
     n_neighbors : int, default 5
         W_s classifier.
     random_state : None, int or numpy.random.Generator
@@ -1480,6 +1565,7 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         ws_smallest_sigma=0.05,
         ws_n_sigmas=20,
         ws_append_misclassified="normalized",
+        ws_normaliser="exact",
         n_neighbors=5,
         random_state=None,
     ):
@@ -1502,6 +1588,7 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         self.ws_smallest_sigma = ws_smallest_sigma
         self.ws_n_sigmas = ws_n_sigmas
         self.ws_append_misclassified = ws_append_misclassified
+        self.ws_normaliser = ws_normaliser
         self.n_neighbors = n_neighbors
         self.random_state = random_state
 
@@ -1534,8 +1621,11 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         check_positive(self.ws_smallest_sigma, "ws_smallest_sigma")
         check_int(self.ws_n_sigmas, "ws_n_sigmas", minimum=1)
         check_choice(
-            self.ws_append_misclassified, "ws_append_misclassified", ("normalized", "raw", "none")
+            self.ws_append_misclassified,
+            "ws_append_misclassified",
+            ("authors", "normalized", "raw", "none"),
         )
+        check_choice(self.ws_normaliser, "ws_normaliser", ("exact", "rff"))
         check_int(self.n_neighbors, "n_neighbors", minimum=1)
 
     # -- fit -----------------------------------------------------------------------------------
@@ -1692,14 +1782,9 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         for ell in range(1, self.max_layers + 1):
             tl = time.perf_counter()
             groups = [np.flatnonzero(codes == k) for k in range(c)]
-            n_extra = 0
-            if ell > 1 and self.ws_append_misclassified != "none":
-                pred = np.argmax(Zin[:, :c], axis=1)
-                for k in range(c):
-                    g = np.flatnonzero((codes == k) & (pred != k))
-                    if g.size:
-                        groups.append(g)
-                        n_extra += 1
+            groups += ws_extra_groups(Zin, codes, c, X.shape[1], self.ws_append_misclassified,
+                                      first_layer=ell == 1)
+            n_extra = len(groups) - c
             if fixed:
                 cands = [start]
             else:
@@ -1708,9 +1793,12 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
             accepted = None
             for sa in cands:
                 Kin = gaussian_kernel(Zin, sigma=sa)
+                F = _authors_rff(Zin, sa) if self.ws_normaliser == "rff" else None
                 S = np.zeros((n, len(groups)))
                 for j, g in enumerate(groups):
-                    if j < c or self.ws_append_misclassified == "normalized":
+                    if j < c and F is not None:
+                        norm = max(float(np.linalg.norm(F[g].sum(axis=0))), 1e-300)
+                    elif j < c or self.ws_append_misclassified == "normalized":
                         norm = math.sqrt(max(float(Kin[np.ix_(g, g)].sum()), 1e-300))
                     else:
                         norm = 1.0
@@ -1753,6 +1841,10 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
             start = sb
             if self.stop == "authors" and h > self.hsic_exit:
                 self.stop_reason_ = "hsic_exit"
+                break
+            if self.stop == "authors" and not fixed and sa == cands[-1]:
+                # kchain.exit_loop: the accepted sigma_a is the list's smallest value
+                self.stop_reason_ = "smallest_sigma"
                 break
             if self._stop_target(h):
                 self.stop_reason_ = "target"

@@ -642,3 +642,90 @@ def test_stiefel_ascent_bad_input():
         lw.stiefel_ascent(R, y, q=2, sigma=0.0)
     with pytest.raises(ValueError, match="max_iter"):
         lw.stiefel_ascent(R, y, q=2, sigma=1.0, max_iter=0)
+
+
+# ---------------------------------------------------------------- the authors' W_s extra columns
+def test_ws_extra_groups_authors_rule_on_a_constructed_case():
+    """NIK_Thm1_Release_V2's rule: extras only when the previous output's width differs from
+    the input's; misclassified = argmax over ALL columns (earlier extras included)."""
+    codes = np.array([0, 0, 1, 1])
+    # 2 class columns + 1 earlier extra column; row 1 (class 0) is largest in the extra
+    # column, row 3 (class 1) is largest in class column 0
+    Z = np.array([[0.9, 0.1, 0.0],
+                  [0.6, 0.2, 0.8],
+                  [0.1, 0.7, 0.3],
+                  [0.5, 0.4, 0.1]])
+    g = lw.ws_extra_groups(Z, codes, 2, 5, "authors")
+    assert [list(x) for x in g] == [[1], [3]]
+    # over the c class columns only (the book's variants), row 1 is classified correctly
+    g = lw.ws_extra_groups(Z, codes, 2, 5, "raw")
+    assert [list(x) for x in g] == [[3]]
+    # equal widths: no extras under the authors' rule, whatever is misclassified
+    assert lw.ws_extra_groups(Z, codes, 2, 3, "authors") == []
+    assert lw.ws_extra_groups(Z, codes, 2, 5, "none") == []
+    # the book's variants add nothing at layer 1 (Z is X there)
+    assert lw.ws_extra_groups(Z, codes, 2, 3, "normalized", first_layer=True) == []
+    with pytest.raises(ValueError, match="rule"):
+        lw.ws_extra_groups(Z, codes, 2, 5, "poster")
+    with pytest.raises(ValueError, match="codes"):
+        lw.ws_extra_groups(Z, codes[:3], 2, 5, "authors")
+
+
+def test_ws_authors_extras_in_the_network():
+    # d = 2 = c: the previous output always has the input's width, so never any extra column
+    X, y = make_blobs(80, centers=2, n_features=2, random_state=1, cluster_std=3.0)
+    net = LayerwiseKernelNet("closed_form", ws_append_misclassified="authors", stop="max_layers",
+                             max_layers=3, random_state=0).fit(X, y)
+    assert all(h["n_extra_columns"] == 0 and h["width"] == 2 for h in net.history_)
+    # d = 5 != c = 3: none at layer 1, then one per class with misclassified samples, with
+    # normaliser 1: the extra column of a layer is the plain kernel sum over its group
+    X, y = make_blobs(90, centers=3, n_features=5, random_state=3, cluster_std=6.0)
+    net = LayerwiseKernelNet("closed_form", ws_append_misclassified="authors", stop="max_layers",
+                             max_layers=3, random_state=0).fit(X, y)
+    h = net.history_
+    assert h[0]["n_extra_columns"] == 0 and h[0]["width"] == 3
+    assert len(h) >= 2
+    Z1 = net.layer_outputs(X)[0]
+    codes = np.searchsorted(net.classes_, y)
+    expect = lw.ws_extra_groups(Z1, codes, 3, 5, "authors")
+    assert h[1]["n_extra_columns"] == len(expect) > 0
+    S = net.layers_[1]["S"]
+    for j, g in enumerate(expect):
+        col = S[:, 3 + j]
+        assert set(np.flatnonzero(col)) == set(g)
+        np.testing.assert_array_equal(col[g], 1.0)  # normaliser 1
+
+
+def test_ws_stops_when_the_smallest_sigma_is_accepted():
+    # kchain.exit_loop: with a one-value list every accepted sigma is the list's smallest
+    X, y = make_blobs(60, centers=2, n_features=3, random_state=2, cluster_std=3.0)
+    net = LayerwiseKernelNet("closed_form", ws_n_sigmas=1, hsic_exit=0.999999,
+                             random_state=0).fit(X, y)
+    assert net.n_layers_ == 1 and net.stop_reason_ == "smallest_sigma"
+
+
+def test_authors_ws_options_are_the_published_lists():
+    from kernelnet import datasets
+
+    assert datasets.authors_ws_options("adversarial")["ws_smallest_sigma"] == 0.001
+    assert datasets.authors_ws_options("divorce")["ws_n_sigmas"] == 40
+    assert datasets.authors_ws_bandwidths("wine") == (0.05, 20)
+    assert set(datasets.AUTHORS_WS_BANDWIDTHS) == set(datasets.names(poster_only=True))
+    opts = datasets.authors_ws_options("wine")
+    assert opts["ws_append_misclassified"] == "authors"
+    LayerwiseKernelNet("closed_form", **opts)._check_params()
+    with pytest.raises(ValueError, match="name"):
+        datasets.authors_ws_bandwidths("car_uci")
+
+
+def test_ws_rff_normaliser_approximates_the_exact_one():
+    # the authors' 200-feature normaliser: close to the exact norm, not equal to it
+    X, y = make_blobs(60, centers=2, n_features=3, random_state=5, cluster_std=2.0)
+    kw = dict(sigma=1.5, stop="max_layers", max_layers=1, random_state=0)
+    ex = LayerwiseKernelNet("closed_form", **kw).fit(X, y).layers_[0]["S"]
+    rf = LayerwiseKernelNet("closed_form", ws_normaliser="rff", **kw).fit(X, y).layers_[0]["S"]
+    ratio = rf[rf > 0] / ex[ex > 0]
+    # relative error of a 200-feature estimate of a norm: a few per cent (1/sqrt(200) = 0.07)
+    assert np.all(np.abs(ratio - 1) < 0.1) and np.any(np.abs(ratio - 1) > 1e-6)
+    with pytest.raises(ValueError, match="ws_normaliser"):
+        LayerwiseKernelNet("closed_form", ws_normaliser="approx").fit(X, y)
