@@ -44,6 +44,7 @@ def as_matrix(
     min_cols: int = 1,
     n_cols: int | None = None,
     allow_1d: bool = False,
+    max_abs: float | None = None,
 ) -> np.ndarray:
     """Return ``X`` as a finite, C-contiguous float64 matrix.
 
@@ -59,6 +60,8 @@ def as_matrix(
         Exact number of columns required.
     allow_1d : bool
         If true a 1-D array of length n is read as an ``(n, 1)`` matrix.
+    max_abs : float, optional
+        Largest magnitude allowed (e.g. 1e150 where products of entries are formed).
     """
     try:
         arr = np.asarray(X, dtype=np.float64)
@@ -75,11 +78,16 @@ def as_matrix(
     if n_cols is not None and arr.shape[1] != n_cols:
         raise ValueError(f"{name} must have {n_cols} columns, got shape {arr.shape}")
     _finite(arr, name)
+    if max_abs is not None and arr.size and float(np.max(np.abs(arr))) >= max_abs:
+        raise ValueError(f"{name} has entries of magnitude >= {max_abs:g}: products of its "
+                         f"entries overflow; rescale {name}")
     return np.ascontiguousarray(arr)
 
 
-def as_vector(x, name: str = "x", *, size: int | None = None, min_size: int = 1) -> np.ndarray:
-    """Return ``x`` as a finite, contiguous float64 vector (optionally of a given length)."""
+def as_vector(x, name: str = "x", *, size: int | None = None, min_size: int = 1,
+              max_abs: float | None = None) -> np.ndarray:
+    """Return ``x`` as a finite, contiguous float64 vector (optionally of a given length and
+    largest magnitude, as :func:`as_matrix`)."""
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -91,6 +99,9 @@ def as_vector(x, name: str = "x", *, size: int | None = None, min_size: int = 1)
     if arr.shape[0] < min_size:
         raise ValueError(f"{name} needs at least {min_size} entries, got {arr.shape[0]}")
     _finite(arr, name)
+    if max_abs is not None and arr.size and float(np.max(np.abs(arr))) >= max_abs:
+        raise ValueError(f"{name} has entries of magnitude >= {max_abs:g}: products of its "
+                         f"entries overflow; rescale {name}")
     return np.ascontiguousarray(arr)
 
 
@@ -147,21 +158,21 @@ def one_hot(codes: np.ndarray, n_classes: int | None = None) -> np.ndarray:
     return Y
 
 
-#: Largest value :func:`check_positive` accepts: its square still fits a float64 (sigma**2,
-#: eta**2 in Python floats raised OverflowError above ~1.3e154).
-POSITIVE_MAX = 1e150
-
-
-def check_positive(value, name: str) -> float:
-    """Return ``value`` as a float after checking that it is finite, > 0 and <= 1e150."""
+def check_positive(value, name: str, *, minimum: float | None = None,
+                   maximum: float | None = None) -> float:
+    """Return ``value`` as a float after checking that it is finite and > 0 (and within
+    ``[minimum, maximum]`` if given: e.g. ``maximum=1e150`` where ``value**2`` is formed in a
+    Python float, which raises OverflowError, ``minimum=1e-150`` where ``1 / value**2`` is)."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
         raise ValueError(f"{name} must be a positive number, got {value!r}")
     value = float(value)
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    if value > POSITIVE_MAX:
-        raise ValueError(f"{name} must be at most {POSITIVE_MAX:g} (its square overflows), "
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum:g} (its square overflows), "
                          f"got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be at least {minimum:g}, got {value!r}")
     return value
 
 

@@ -108,8 +108,12 @@ def hermite_e(z, degree):
     out[..., 0] = 1.0
     if degree >= 1:
         out[..., 1] = z
-    for k in range(1, degree):
-        out[..., k + 1] = z * out[..., k] - k * out[..., k - 1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, degree):
+            out[..., k + 1] = z * out[..., k] - k * out[..., k - 1]
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"z is too large for degree {degree}: He_k(z) ~ z^k overflows "
+                         f"(|z| up to {float(np.max(np.abs(z))):.3g})")
     return out
 
 
@@ -704,7 +708,7 @@ def preprocess(X, y):
     beta : ndarray (d,)
     y_res : ndarray (n,)
     """
-    X = as_matrix(X, "X")
+    X = as_matrix(X, "X", max_abs=1e150)  # second moments of X
     y = as_vector(y, "y")
     check_same_rows(X, y, "X", "y")
     n = X.shape[0]

@@ -66,6 +66,7 @@ from kernelnet._validation import (
     check_int,
     check_positive,
     one_hot,
+    pow2_exponent,
     pow2_rescale,
 )
 from kernelnet.kernels import gaussian_kernel
@@ -304,7 +305,7 @@ def layer_gradient(W, R, Gamma, *, sigma) -> np.ndarray:
     -------
     G : ndarray, shape (m, q)
     """
-    sigma = check_positive(sigma, "sigma")
+    sigma = check_positive(sigma, "sigma", maximum=1e150)  # sigma**2 in a Python float
     W = np.asarray(W, dtype=np.float64)
     Q = ism_matrix(W, R, Gamma, sigma=sigma)
     W = _as_stiefel(W, Q.shape[0])
@@ -327,7 +328,7 @@ def ism_surrogate(W, R, Gamma, *, sigma, W_kernel=None) -> float:
     -------
     float
     """
-    sigma = check_positive(sigma, "sigma")
+    sigma = check_positive(sigma, "sigma", maximum=1e150)  # sigma**2 in a Python float
     W = np.asarray(W, dtype=np.float64)
     W0 = W if W_kernel is None else W_kernel
     Q = ism_matrix(W0, R, Gamma, sigma=sigma)
@@ -404,8 +405,8 @@ def stiefel_gradient(W, G) -> np.ndarray:
     (Edelman, Arias, Smith 1998, embedded metric). Zero exactly at stationary points of eq. 1
     under :math:`W^\top W = I` (Claim 5).
     """
-    W = as_matrix(W, "W", allow_1d=True)
-    G = as_matrix(G, "G", allow_1d=True)
+    W = as_matrix(W, "W", allow_1d=True, max_abs=1e100)  # W G^T W: three factors
+    G = as_matrix(G, "G", allow_1d=True, max_abs=1e100)
     if G.shape != W.shape:
         raise ValueError(f"G must have the shape of W {W.shape}, got {G.shape}")
     S = W.T @ G
@@ -1005,7 +1006,7 @@ def ism_fixed_point(R, y, *, q, sigma, tol=0.01, max_iter=200, W0=None):
     R = as_matrix(R, "R", min_rows=2)
     codes, classes = as_labels(y, "y", n_samples=R.shape[0])
     q = check_int(q, "q", minimum=1, maximum=R.shape[1])
-    sigma = check_positive(sigma, "sigma")
+    sigma = check_positive(sigma, "sigma", minimum=1e-150)  # 1 / sigma^2 is formed
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
     A = _centred_one_hot(codes, classes.shape[0])
@@ -1253,10 +1254,14 @@ def scatter_ratio(K, y) -> float:
     if K.shape[0] != K.shape[1]:
         raise ValueError(f"K must be square, got shape {K.shape}")
     codes, classes = as_labels(y, "y", n_samples=K.shape[0])
+    K = pow2_rescale(K)  # a ratio: scale-invariant; sums overflow near 1e300
     Y = one_hot(codes, classes.shape[0])
     s, nk = _class_sums(K, Y)
     within = float(np.trace(K) - np.sum(s / nk))
     between = float(np.sum(s / nk) - K.sum() / K.shape[0])
+    if not between > 0 and not within > 0:
+        raise ValueError("K has neither within- nor between-class scatter (e.g. a constant "
+                         "K): the ratio 0/0 is undefined")
     return within / between if between > 0 else math.inf
 
 
@@ -1269,14 +1274,19 @@ def distance_ratio(Z, y) -> float:
                 {\sum_{y_i \ne y_j} \lVert z_i - z_j\rVert}
 
     (Euclidean, not squared, over ordered pairs; ``src/tools/distances.py`` of the authors'
-    W_s code, DEFINITIONS.md).
+    W_s code, DEFINITIONS.md). ``inf`` when every between-class distance is 0 but some
+    within-class distance is not; ``ValueError`` when all rows coincide (0/0).
     """
     Z = as_matrix(Z, "Z", min_rows=2, allow_1d=True)
     codes, classes = as_labels(y, "y", n_samples=Z.shape[0])
-    D = np.sqrt(_sq_dists(Z))
+    # a ratio: scale-invariant; squared distances over/underflow outside [1e-100, 1e100]
+    D = np.sqrt(_sq_dists(pow2_rescale(Z)))
     same = codes[:, None] == codes[None, :]
     between = float(D[~same].sum())
-    return float(D[same].sum()) / between if between > 0 else math.inf
+    within = float(D[same].sum())
+    if not between > 0 and not within > 0:
+        raise ValueError("Z has all rows equal: the ratio 0/0 is undefined")
+    return within / between if between > 0 else math.inf
 
 
 def ideal_kernel_distance(K, y) -> float:
@@ -1293,7 +1303,12 @@ def ideal_kernel_distance(K, y) -> float:
         raise ValueError(f"K must be square, got shape {K.shape}")
     codes, _ = as_labels(y, "y", n_samples=K.shape[0])
     Kstar = (codes[:, None] == codes[None, :]).astype(np.float64)
-    return float(np.linalg.norm(K - Kstar)) / K.shape[0]
+    D = K - Kstar
+    e = pow2_exponent(D)  # numpy's Frobenius norm squares the entries: overflow near 1e154
+    dist = float(np.ldexp(np.linalg.norm(np.ldexp(D, -e)), e)) if e else float(np.linalg.norm(D))
+    if not np.isfinite(dist):
+        raise ValueError("K is too large: its distance to K* overflows; rescale K")
+    return dist / K.shape[0]
 
 
 def silhouette(Z, y) -> float:
@@ -1636,6 +1651,8 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
         check_classification_targets(y)
         codes, classes = as_labels(y, "y", n_samples=X.shape[0])
+        if not np.any(X != X[0]):
+            raise ValueError("X has all rows equal: no layer can separate the classes")
         if self.method == "ism" and self.ism_precision == "single":
             _check_single_range(X)
         self.classes_ = classes

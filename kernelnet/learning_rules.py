@@ -335,7 +335,7 @@ def _forward(X, Ws, bs, activation):
 def _check_xy(X, Y, weights, biases, activation):
     X = as_matrix(X, "X")
     Ws, bs = _check_network(weights, biases, X.shape[1])
-    Y = as_matrix(Y, "Y", n_cols=Ws[-1].shape[0], allow_1d=Ws[-1].shape[0] == 1)
+    Y = as_matrix(Y, "Y", n_cols=Ws[-1].shape[0], allow_1d=Ws[-1].shape[0] == 1, max_abs=1e150)
     check_same_rows(X, Y, "X", "Y")
     check_choice(activation, "activation", _ACTIVATIONS)
     return X, Y, Ws, bs
@@ -567,11 +567,12 @@ def unflatten_params(theta, shapes):
 # ----------------------------------------------------------------------------------------------
 
 
-def _check_st(W, W_star):
-    W = as_matrix(W, "W")
-    W_star = as_matrix(W_star, "W_star")
+def _check_st(W, W_star, w_name="W"):
+    W = as_matrix(W, w_name, max_abs=1e150)  # losses square the entries
+    W_star = as_matrix(W_star, "W_star", max_abs=1e150)
     if W.shape != W_star.shape:
-        raise ValueError(f"W_star must have the shape of W {W.shape}, got {W_star.shape}")
+        raise ValueError(f"W_star must have the shape of {w_name} {W.shape}, got "
+                         f"{W_star.shape}")
     return W, W_star
 
 
@@ -596,7 +597,7 @@ def student_teacher_gradient(W, W_star, x):
     ndarray, shape (M, N)
     """
     W, W_star = _check_st(W, W_star)
-    x = as_vector(x, "x", size=W.shape[1])
+    x = as_vector(x, "x", size=W.shape[1], max_abs=1e150)
     return 2.0 * np.outer((W - W_star) @ x, x)
 
 
@@ -643,8 +644,8 @@ def perturbation_gradient_estimates(
     ndarray, shape (n_draws, M, N)
     """
     W, W_star = _check_st(W, W_star)
-    x = as_vector(x, "x", size=W.shape[1])
-    sigma = check_positive(sigma, "sigma")
+    x = as_vector(x, "x", size=W.shape[1], max_abs=1e150)
+    sigma = check_positive(sigma, "sigma", minimum=1e-150, maximum=1e150)  # sigma^2 formed
     n_draws = check_int(n_draws, "n_draws", minimum=1)
     check_choice(method, "method", ("wp", "np"))
     rng = as_rng(random_state)
@@ -690,8 +691,8 @@ def perturbation_estimator_variance(W, W_star, x, sigma, method="wp", baseline=T
     float
     """
     W, W_star = _check_st(W, W_star)
-    x = as_vector(x, "x", size=W.shape[1])
-    sigma = check_positive(sigma, "sigma")
+    x = as_vector(x, "x", size=W.shape[1], max_abs=1e150)
+    sigma = check_positive(sigma, "sigma", minimum=1e-150, maximum=1e150)  # sigma^2 formed
     check_choice(method, "method", ("wp", "np"))
     M, N = W.shape
     P = M * N
@@ -849,6 +850,10 @@ def student_teacher_learning_curve(N, M, method, eta, sigma, n_steps, e0):
     check_choice(method, "method", _METHODS)
     eta = check_positive(eta, "eta")
     sigma = check_nonnegative(sigma, "sigma")
+    if sigma > 1e150:
+        raise ValueError(f"sigma must be at most 1e+150 (its square overflows), got {sigma!r}")
+    if eta > 1e150:
+        raise ValueError(f"eta must be at most 1e+150 (its square overflows), got {eta!r}")
     n_steps = check_int(n_steps, "n_steps", minimum=0)
     e0 = check_nonnegative(e0, "e0")
     K = _rate_constant(N, M, method)
@@ -1012,11 +1017,11 @@ def train_student_teacher(
     -------
     TrainResult
     """
-    W0, W_star = _check_st(W0, W_star)
+    W0, W_star = _check_st(W0, W_star, "W0")
     n_steps = check_int(n_steps, "n_steps", minimum=1)
     eta = check_positive(eta, "eta")
     check_choice(method, "method", _METHODS)
-    sigma = check_positive(sigma, "sigma")
+    sigma = check_positive(sigma, "sigma", minimum=1e-150, maximum=1e150)  # sigma^2 formed
     check_choice(backend, "backend", ("numba", "numpy"))
     rng = as_rng(random_state)
     M, N = W0.shape
@@ -1057,8 +1062,10 @@ def train_student_teacher(
 
 
 def _check_Xy(X, y):
-    X = as_matrix(X, "X")
+    X = as_matrix(X, "X", max_abs=1e150)  # losses and X^T X square the entries
     y = as_vector(y, "y", size=X.shape[0])
+    if y.size and float(np.max(np.abs(y))) >= 1e150:
+        raise ValueError("y has entries of magnitude >= 1e150: the squared loss overflows")
     return X, y
 
 
@@ -1105,7 +1112,7 @@ def linear_neuron_hessian(X):
     -------
     ndarray, shape (D, D)
     """
-    X = as_matrix(X, "X")
+    X = as_matrix(X, "X", max_abs=1e150)
     return (2.0 / X.shape[0]) * (X.T @ X)
 
 
@@ -1247,9 +1254,9 @@ def _hebb_numpy(W, X, eta, rule, record_every, out):
             rec += 1
 
 
-def _run_hebb(X, W0, eta, rule, record_every, backend):
+def _run_hebb(X, W0, eta, rule, record_every, backend, w_name="W0"):
     X = as_matrix(X, "X")
-    W0 = as_matrix(W0, "W0", n_cols=X.shape[1])
+    W0 = as_matrix(W0, w_name, n_cols=X.shape[1])
     eta = check_positive(eta, "eta")
     record_every = check_int(record_every, "record_every", minimum=1)
     check_choice(backend, "backend", ("numba", "numpy"))
@@ -1298,7 +1305,7 @@ def hebbian(X, w0, eta, record_every=1, backend="numba"):
     w0a = np.asarray(w0)
     one = w0a.ndim == 1
     W0 = as_vector(w0, "w0")[None, :] if one else as_matrix(w0, "w0")
-    out = _run_hebb(X, W0, eta, 0, record_every, backend)
+    out = _run_hebb(X, W0, eta, 0, record_every, backend, "w0")
     np.copyto(out, np.inf, where=np.isnan(out))  # only after an overflow (X itself is finite)
     return out[:, 0, :] if one else out
 
@@ -1332,7 +1339,7 @@ def oja(X, w0, eta, record_every=1, backend="numba"):
         ``eta``; its divergence is an error, unlike the Hebbian growth, which is the theorem).
     """
     W0 = as_vector(w0, "w0")[None, :]
-    out = _run_hebb(X, W0, eta, 1, record_every, backend)[:, 0, :]
+    out = _run_hebb(X, W0, eta, 1, record_every, backend, "w0")[:, 0, :]
     check_not_diverged(out, name="eta", value=eta, what="Oja's rule",
                        record_every=record_every)
     return out
@@ -1404,6 +1411,10 @@ def subspace_angles(W, V):
     if V.ndim != 2 or W.ndim < 2 or W.shape[-1] != V.shape[0] or W.shape[-2] != V.shape[1]:
         raise ValueError(f"W of shape {W.shape} does not match V of shape {V.shape}")
     num = np.abs(np.einsum("...kd,dk->...k", W, V))
+    if np.any(np.linalg.norm(V, axis=0) == 0):
+        raise ValueError("V has a zero column: the angle to a zero vector is undefined")
+    if np.any(np.linalg.norm(W, axis=-1) == 0):
+        raise ValueError("W has a zero row: the angle to a zero vector is undefined")
     den = np.linalg.norm(W, axis=-1) * np.linalg.norm(V, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         c = np.clip(num / den, 0.0, 1.0)
@@ -1417,13 +1428,13 @@ def subspace_angles(W, V):
 
 
 def _check_dln(Sigma31, Sigma11, W21, W32):
-    Sigma31 = as_matrix(Sigma31, "Sigma31")
+    Sigma31 = as_matrix(Sigma31, "Sigma31", max_abs=1e150)
     n_out, n_in = Sigma31.shape
-    Sigma11 = as_matrix(Sigma11, "Sigma11", n_cols=n_in)
+    Sigma11 = as_matrix(Sigma11, "Sigma11", n_cols=n_in, max_abs=1e150)
     if Sigma11.shape[0] != n_in:
         raise ValueError(f"Sigma11 must be {n_in} x {n_in}, got {Sigma11.shape}")
-    W21 = as_matrix(W21, "W21", n_cols=n_in)
-    W32 = as_matrix(W32, "W32", n_cols=W21.shape[0])
+    W21 = as_matrix(W21, "W21", n_cols=n_in, max_abs=1e100)  # products of three factors
+    W32 = as_matrix(W32, "W32", n_cols=W21.shape[0], max_abs=1e100)
     if W32.shape[0] != n_out:
         raise ValueError(f"W32 must have {n_out} rows (outputs), got {W32.shape}")
     return Sigma31, Sigma11, W21, W32
@@ -1566,7 +1577,7 @@ def mode_strengths(products, Sigma31):
     s : ndarray, shape (r,)
         The singular values of :math:`\Sigma_{31}`.
     """
-    Sigma31 = as_matrix(Sigma31, "Sigma31")
+    Sigma31 = as_matrix(Sigma31, "Sigma31", max_abs=1e150)
     P = _as_array(products, "products")
     if P.shape[-2:] != Sigma31.shape:
         raise ValueError(f"products must end in shape {Sigma31.shape}, got {P.shape}")
@@ -1601,7 +1612,7 @@ def decoupled_init(Sigma31, n_hidden, a0, random_state=None):
     -------
     W21, W32 : ndarrays
     """
-    Sigma31 = as_matrix(Sigma31, "Sigma31")
+    Sigma31 = as_matrix(Sigma31, "Sigma31", max_abs=1e150)
     U, s, Vt = np.linalg.svd(Sigma31, full_matrices=False)
     r = s.shape[0]
     n_hidden = check_int(n_hidden, "n_hidden", minimum=r)
@@ -1730,9 +1741,9 @@ def novikoff_bound(X, y, w_sep):
     ValueError
         If ``w_sep`` does not separate the data with positive margin.
     """
-    X = as_matrix(X, "X")
+    X = as_matrix(X, "X", max_abs=1e150)  # R^2 / gamma^2 squares the norms
     y = _check_pm1(y, X.shape[0])
-    w = as_vector(w_sep, "w_sep", size=X.shape[1])
+    w = as_vector(w_sep, "w_sep", size=X.shape[1], max_abs=1e150)
     nw = float(np.linalg.norm(w))
     if nw == 0.0:
         raise ValueError("w_sep must be non-zero")
@@ -1899,7 +1910,7 @@ def mlp_perturbation_estimates(x, y, weights, biases, sigma, n_draws, method="wp
         In the order of :func:`flatten_params`.
     """
     x, y, Ws, bs = _check_sample(x, y, weights, biases, activation)
-    sigma = check_positive(sigma, "sigma")
+    sigma = check_positive(sigma, "sigma", minimum=1e-150, maximum=1e150)  # sigma^2 formed
     n_draws = check_int(n_draws, "n_draws", minimum=1)
     check_choice(method, "method", ("wp", "np"))
     rng = as_rng(random_state)
@@ -1942,7 +1953,7 @@ def perturbation_bias(x, y, weights, biases, sigma, n_draws, method="wp", activa
         ``bias_norm_se``, ``grad`` (backprop), ``grad_norm``.
     """
     x, y, Ws, bs = _check_sample(x, y, weights, biases, activation)
-    sigma = check_positive(sigma, "sigma")
+    sigma = check_positive(sigma, "sigma", minimum=1e-150, maximum=1e150)  # sigma^2 formed
     n_draws = check_int(n_draws, "n_draws", minimum=2)
     chunk = check_int(chunk, "chunk", minimum=1)
     check_choice(method, "method", ("wp", "np"))

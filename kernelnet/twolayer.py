@@ -124,7 +124,7 @@ def _weights(W, v, d=None, *, min_units=1, w_name="W", v_name="v"):
         return W, None
     if v is None:
         raise ValueError(f"{v_name} must be a vector of output weights, got None")
-    v = as_vector(v, v_name, size=W.shape[0])
+    v = as_vector(v, v_name, size=W.shape[0], max_abs=1e150)
     return W, v
 
 
@@ -226,14 +226,14 @@ def forward(W, v, X, *, scale=1.0):
     -------
     f : ndarray, shape (m,)
     """
-    X = as_matrix(X, "X")
+    X = as_matrix(X, "X", max_abs=1e150)
     W, v = _weights(W, v, X.shape[1])
     scale = check_positive(scale, "scale")
     return scale * (np.maximum(X @ W.T, 0.0) @ v)
 
 
 def _targets(y, m):
-    return as_vector(y, "y", size=m)
+    return as_vector(y, "y", size=m, max_abs=1e150)  # the loss squares the residual
 
 
 def residual(W, v, X, y):
@@ -245,7 +245,7 @@ def residual(W, v, X, y):
     -------
     r : ndarray, shape (m,)
     """
-    X = as_matrix(X, "X")
+    X = as_matrix(X, "X", max_abs=1e150)
     y = _targets(y, X.shape[0])
     return (forward(W, v, X) - y) / X.shape[0]
 
@@ -257,7 +257,7 @@ def loss(W, v, X, y):
     -------
     float
     """
-    X = as_matrix(X, "X")
+    X = as_matrix(X, "X", max_abs=1e150)
     y = _targets(y, X.shape[0])
     e = forward(W, v, X) - y
     return 0.5 * float(e @ e) / X.shape[0]
@@ -607,7 +607,7 @@ def weight_kernel(W):
     -------
     ndarray, shape (n, n)
     """
-    W = as_matrix(W, "W", min_rows=2)
+    W = as_matrix(W, "W", min_rows=2, max_abs=1e150)
     if np.any(np.einsum("ij,ij->i", W, W) == 0.0):
         raise ValueError("W has a zero row: the angle k(w_i, w_j) is undefined")
     return 0.5 * _k0(W)
@@ -775,7 +775,7 @@ def diversity_regulariser_grad(W):
     -------
     ndarray, shape (n, d)
     """
-    W = as_matrix(W, "W", min_rows=2)
+    W = as_matrix(W, "W", min_rows=2, max_abs=1e150)
     norms = np.sqrt(np.einsum("ij,ij->i", W, W))
     if np.any(norms == 0.0):
         raise ValueError("W has a zero row: the angle k(w_i, w_j) is undefined")

@@ -402,6 +402,9 @@ def _flagged(obj) -> bool:
 DOCUMENTED = {
     # Hebbian growth without bound is the theorem: inf, never NaN
     "learning_rules.hebbian": lambda r: not np.any(np.isnan(r)),
+    # a ratio whose denominator is 0 while its numerator is not: inf (documented)
+    "layerwise.scatter_ratio": lambda r: r == np.inf,
+    "layerwise.distance_ratio": lambda r: r == np.inf,
     # fewer than two usable points: (nan, nan), "no slope"
     "experiments.feature_learning.fit_loglog_slope": lambda r: bool(np.all(np.isnan(r))),
 }

@@ -390,3 +390,25 @@ def test_activation_function_input():
         activation_function("abc", "tanh")
     with pytest.raises(ValueError, match="^A contains non-finite"):
         activation_function(np.array([np.nan]), "tanh")
+
+
+def test_more_degenerate_inputs():
+    import kernelnet.learning_rules as lr
+    from kernelnet.layerwise import (LayerwiseKernelNet, distance_ratio, ideal_kernel_distance,
+                                     scatter_ratio)
+
+    X, y = _blobs(n=8)
+    with pytest.raises(ValueError, match="^W has a zero row"):  # was NaN angles
+        lr.subspace_angles(np.zeros((2, 3)), np.eye(3)[:, :2])
+    with pytest.raises(ValueError, match="^X has all rows equal"):  # was NaN history
+        LayerwiseKernelNet(max_layers=1, random_state=0).fit(np.zeros((8, 3)), y)
+    with pytest.raises(ValueError, match="^Z has all rows equal"):  # 0/0 read inf
+        distance_ratio(np.zeros((8, 2)), y)
+    with pytest.raises(ValueError, match="^K has neither within- nor between-class scatter"):
+        scatter_ratio(np.ones((8, 8)), y)
+    with pytest.raises(ValueError, match="^sigma must be at least 1e-150"):  # NaN estimates
+        lr.perturbation_estimator_variance(np.ones((2, 3)), np.zeros((2, 3)), np.ones(3), 1e-300)
+    # the ratio is scale-invariant; the distance to K* is not, but does not overflow
+    assert distance_ratio(X * 1e-200, y) == pytest.approx(distance_ratio(X, y), rel=1e-12)
+    K = np.eye(8) * 1e200
+    assert ideal_kernel_distance(K, y) == pytest.approx(1e200 * np.sqrt(8) / 8, rel=1e-12)
