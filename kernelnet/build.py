@@ -38,6 +38,7 @@ __all__ = [
     "parse_parameters",
     "execute_notebook",
     "execute_all",
+    "check_executed_dir",
     "build_book",
     "build_pdf",
     "ExecutionRecord",
@@ -379,8 +380,61 @@ def execute_notebook(
             else:
                 os.environ[k] = v
     seconds = time.perf_counter() - t0
-    figs = sorted(p.stem for p in fig_dir.glob("*.json")) if fig_dir.exists() else []
+    figs = _chapter_figures(fig_dir, path.stem)
     return ExecutionRecord(path.stem, str(out), params, round(seconds, 2), error is None, error, figs)
+
+
+def _chapter_figures(fig_dir: Path, chapter: str) -> list:
+    """The figures whose provenance sidecar names ``chapter`` (the folder is shared by every
+    chapter of a build, so listing it all would credit a chapter with the others' figures)."""
+    if not fig_dir.exists():
+        return []
+    out = []
+    for side in sorted(fig_dir.glob("*.json")):
+        try:
+            owner = json.loads(side.read_text()).get("notebook")
+        except (OSError, ValueError):
+            continue
+        if owner == chapter:
+            out.append(side.stem)
+    return out
+
+
+def check_executed_dir(executed: Path, notebooks=None) -> list[str]:
+    """Problems with the executed copies in ``executed`` (empty if every chapter finished).
+
+    A chapter counts as finished when its executed copy exists, every code cell ran and none
+    holds an error, and ``execution.json`` (if present) records it as ok: ``--skip-execute``
+    must not render, and the status page must not call "passed", a notebook that was
+    interrupted or failed.
+    """
+    executed = Path(executed)
+    problems = []
+    records = {}
+    if (executed / "execution.json").exists():
+        try:
+            data = json.loads((executed / "execution.json").read_text())
+            records = {r["notebook"]: r for r in data.get("records", [])}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            problems.append(f"execution.json is unreadable: {exc}")
+    stems = [Path(nb).stem for nb in notebooks] if notebooks is not None else sorted(
+        p.stem for p in executed.glob("[0-9][0-9]_*.ipynb"))
+    if not stems:
+        problems.append(f"no executed notebooks in {executed}")
+    for stem in stems:
+        nb = executed / f"{stem}.ipynb"
+        if not nb.exists():
+            problems.append(f"{stem}: no executed copy")
+            continue
+        rec = records.get(stem)
+        if rec is not None and not rec.get("ok", False):
+            problems.append(f"{stem}: failed ({rec.get('error')})")
+            continue
+        try:
+            _check_executed(nb)
+        except RuntimeError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def _execute_one(args):
@@ -518,7 +572,9 @@ def build_book(
     """Render the book from executed notebooks; returns (exit code, index.html, log).
 
     The sources are staged into ``_build/stage`` with ``execute_notebooks: off`` and built
-    with ``jupyter-book build -W --keep-going`` (``-n`` too) into ``_build/html``.
+    with ``jupyter-book build -W --keep-going`` (``-n`` too); the result replaces
+    ``_build/html`` only if the build succeeded (copied to ``_build/html.new``, then swapped
+    in), so a failed build leaves the last good ``_build/html`` in place.
     """
     root = repo_root() if root is None else Path(root)
     executed = (root / "_build" / "executed") if executed is None else Path(executed)
@@ -529,14 +585,23 @@ def build_book(
            str(root / "_build" / "book")]
     if strict:
         cmd += ["-W", "-n", "--keep-going"]
+    built = root / "_build" / "book" / "_build" / "html"  # Sphinx's own (incremental) folder
     proc = subprocess.run(cmd, capture_output=True, text=True)
     log = proc.stdout + proc.stderr
     html_dir = root / "_build" / "html"
-    built = root / "_build" / "book" / "_build" / "html"
-    if built.exists():
+    if proc.returncode == 0 and built.exists():
+        # swap on success only: a failed build leaves the last good _build/html in place
+        fresh = html_dir.with_name("html.new")
+        old = html_dir.with_name("html.old")
+        for tmp in (fresh, old):
+            if tmp.exists():
+                shutil.rmtree(tmp)
+        shutil.copytree(built, fresh)
         if html_dir.exists():
-            shutil.rmtree(html_dir)
-        shutil.copytree(built, html_dir)
+            html_dir.rename(old)
+        fresh.rename(html_dir)
+        if old.exists():
+            shutil.rmtree(old)
     return proc.returncode, html_dir / "index.html", log
 
 
@@ -624,6 +689,14 @@ def main(argv=None) -> int:
                         help="also build the PDF edition, _build/latex/kernelnet.pdf")
     args = parser.parse_args(argv)
     root = repo_root()
+    if args.skip_execute:
+        problems = check_executed_dir(root / "_build" / "executed")
+        if problems:
+            for p in problems:
+                print(f"FAILED {p}", file=sys.stderr)
+            print("--skip-execute: the executed notebooks are incomplete; the book is not "
+                  "built (run without --skip-execute)", file=sys.stderr)
+            return 1
     if not args.skip_execute:
         records = execute_all(root, quick=args.quick, jobs=args.jobs)
         for r in records:
@@ -642,7 +715,8 @@ def main(argv=None) -> int:
     code, index, log = build_book(root, quick=args.quick)
     if code != 0:
         print(log[-20000:], file=sys.stderr)
-        print(f"jupyter-book build failed (exit {code})", file=sys.stderr)
+        print(f"jupyter-book build failed (exit {code}); _build/html keeps the last good "
+              "build", file=sys.stderr)
         return code
     print(f"The book is at {index}")
     return 0

@@ -134,24 +134,48 @@ def compare_runs(reference: Path, fresh: Path, chapter: str) -> list[str]:
     for key in sorted(set(old) | set(new)):
         if old.get(key) != new.get(key):
             changes.append(f"{chapter}: number {key}: {old.get(key)} -> {new.get(key)}")
-    for side in sorted((fresh / "figures").glob("*.json")):
-        name = side.stem
-        prov_new = json.loads(side.read_text())
-        if prov_new.get("notebook") != chapter:
-            continue
-        ref_side = reference / "figures" / side.name
-        if not ref_side.exists():
+    new_figs, old_figs = _chapter_sidecars(fresh, chapter), _chapter_sidecars(reference, chapter)
+    for name in sorted(set(old_figs) - set(new_figs)):
+        changes.append(f"{chapter}: figure {name} vanished (in the reference, not produced now)")
+    for name in sorted(new_figs):
+        side, prov_new = new_figs[name]
+        if name not in old_figs:
             changes.append(f"{chapter}: figure {name} is new")
             continue
-        prov_old = json.loads(ref_side.read_text())
+        ref_side, prov_old = old_figs[name]
         if prov_old.get("parameters") != prov_new.get("parameters"):
             changes.append(f"{chapter}: figure {name} parameters "
                            f"{prov_old.get('parameters')} -> {prov_new.get('parameters')}")
         if prov_old.get("versions") != prov_new.get("versions"):
             changes.append(f"{chapter}: figure {name} library versions changed")
-        if _digest(ref_side.with_suffix(".png")) != _digest(side.with_suffix(".png")):
-            changes.append(f"{chapter}: figure {name} PNG bytes differ")
+        for fmt in FIGURE_FORMATS:
+            a, b = _digest(ref_side.with_suffix(f".{fmt}")), _digest(side.with_suffix(f".{fmt}"))
+            if a is None and b is None:
+                continue
+            if b is None:
+                changes.append(f"{chapter}: figure {name} {fmt.upper()} file vanished")
+            elif a is None:
+                changes.append(f"{chapter}: figure {name} {fmt.upper()} file is new")
+            elif a != b:
+                changes.append(f"{chapter}: figure {name} {fmt.upper()} bytes differ")
     return changes
+
+
+#: The files savefig writes for every figure (kernelnet.figures.savefig).
+FIGURE_FORMATS = ("png", "pdf", "svg")
+
+
+def _chapter_sidecars(run: Path, chapter: str) -> dict:
+    """name -> (sidecar path, provenance) of the figures ``chapter`` wrote in ``run``."""
+    out = {}
+    for side in sorted((run / "figures").glob("*.json")):
+        try:
+            prov = json.loads(side.read_text())
+        except (OSError, ValueError):
+            continue
+        if prov.get("notebook") == chapter:
+            out[side.stem] = (side, prov)
+    return out
 
 
 def _cmd_reproduce(args) -> int:
