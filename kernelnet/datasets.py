@@ -56,6 +56,8 @@ __all__ = [
     "describe",
     "folds",
     "poster_table",
+    "write_checksums",
+    "verify_checksums",
 ]
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -80,6 +82,8 @@ _SHA256 = {
     "spiral.csv": "c1a6d0c34458586efe262fc56ce08b18472fd5626a3338e45c2d194a8f22ba37",
     "claims_registry.csv": "07c9bc2c6c4ff7ce30084fe0a8c373eed0e15d8b6142967dcd8343c0f9ee0851",
     "wine.csv": "ed6773aedbfa44fcb79b86d676a94c4aae39c517276fc4e69a4a81fb15d0dd62",
+    # the talk's regulariser table (seed 003), read by experiments.diverse_weights.talk_table
+    "diversity_table.csv": "a6c4c14c2555513512b372de3c353cb421d316030e247ce81adffe225d394f6c",
 }
 
 _PAPER = (
@@ -792,3 +796,61 @@ def authors_ws_results():
     table["fold"] = table["fold"].astype(int)
     table["L"] = table["L"].astype(int)
     return table
+
+
+# ---------------------------------------------------------------------------------------------
+# Committed results: a CHECKSUMS.sha256 manifest per results folder
+# ---------------------------------------------------------------------------------------------
+
+MANIFEST = "CHECKSUMS.sha256"
+
+
+def write_checksums(folder, names) -> Path:
+    """Write ``folder/CHECKSUMS.sha256``: the SHA-256 of each file in ``names`` (relative to
+    ``folder``), one ``<digest>  <name>`` line each, sorted (``sha256sum -c`` reads it).
+
+    Writers of committed results (``results/``) call this after writing their tables, so that
+    :func:`verify_checksums` catches any later edit.
+    """
+    folder = Path(folder)
+    lines = []
+    for name in sorted(names):
+        digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        lines.append(f"{digest}  {name}\n")
+    path = folder / MANIFEST
+    path.write_text("".join(lines))
+    return path
+
+
+def verify_checksums(folder, names) -> None:
+    """Check the files ``names`` of a results folder against its ``CHECKSUMS.sha256``.
+
+    Raises
+    ------
+    RuntimeError
+        If the manifest is missing, does not list a file, or a file's SHA-256 differs (the file
+        was edited or corrupted after it was written); the message names the file.
+    """
+    folder = Path(folder)
+    path = folder / MANIFEST
+    try:
+        listed = dict(reversed(line.split(None, 1)) for line in path.read_text().splitlines()
+                      if line.strip())
+    except (OSError, ValueError) as exc:
+        raise RuntimeError(f"no readable checksum manifest at {path}: {exc}. Committed "
+                           "results are written with one (datasets.write_checksums)") from None
+    listed = {k.strip(): v for k, v in listed.items()}
+    for name in names:
+        if name not in listed:
+            raise RuntimeError(f"{folder / name} is not listed in {path}")
+        try:
+            digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        except OSError as exc:
+            raise RuntimeError(f"results file {folder / name} is missing or unreadable: "
+                               f"{exc}") from None
+        if digest != listed[name]:
+            raise RuntimeError(
+                f"checksum mismatch for results file {folder / name}: sha256 {digest}, "
+                f"expected {listed[name]} ({path}). The file was edited or corrupted after it "
+                "was written; restore it from the repository or rerun its computation."
+            )

@@ -412,3 +412,52 @@ def test_more_degenerate_inputs():
     assert distance_ratio(X * 1e-200, y) == pytest.approx(distance_ratio(X, y), rel=1e-12)
     K = np.eye(8) * 1e200
     assert ideal_kernel_distance(K, y) == pytest.approx(1e200 * np.sqrt(8) / 8, rel=1e-12)
+
+
+# --- item 7: everything the book reads from disk is checksummed ------------------------------
+
+
+def test_edited_diversity_table_is_refused(tmp_path, monkeypatch):
+    import shutil
+
+    from kernelnet import datasets
+    from kernelnet.experiments.diverse_weights import talk_table
+
+    assert len(talk_table()) > 0  # the committed copy verifies
+    shutil.copytree(datasets._DATA_DIR, tmp_path / "data")
+    path = tmp_path / "data" / "diversity_table.csv"
+    text = path.read_text()
+    lines = text.splitlines()
+    i = next(k for k, line in enumerate(lines) if line and line[0].isdigit())
+    lines[i] = lines[i].replace("0", "9", 1) if "0" in lines[i] else lines[i] + "1"
+    path.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(datasets, "_DATA_DIR", tmp_path / "data")
+    with pytest.raises(RuntimeError, match="checksum mismatch for data file 'diversity_table"):
+        talk_table()
+
+
+def test_edited_committed_results_are_refused(tmp_path):
+    import shutil
+
+    from kernelnet.experiments.poster_table import load_committed, results_dir
+
+    src = results_dir()
+    for sub in ("", "car_uci"):
+        assert len(load_committed(src / sub).folds) > 0  # the committed tables verify
+    dst = tmp_path / "poster_table"
+    dst.mkdir()
+    for name in ("folds.csv", "layers.csv", "summary.csv", "comparison.csv", "provenance.json",
+                 "CHECKSUMS.sha256"):
+        shutil.copy(src / name, dst / name)
+    load_committed(dst)
+    lines = (dst / "folds.csv").read_text().splitlines()
+    cells = lines[1].split(",")
+    j = next(k for k, c in enumerate(cells) if c.replace(".", "").isdigit() and "." in c)
+    cells[j] = cells[j][:-1] + ("1" if cells[j][-1] != "1" else "2")  # one digit of one value
+    lines[1] = ",".join(cells)
+    (dst / "folds.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(RuntimeError, match="checksum mismatch for results file .*folds.csv"):
+        load_committed(dst)
+    (dst / "CHECKSUMS.sha256").unlink()
+    with pytest.raises(RuntimeError, match="no readable checksum manifest"):
+        load_committed(dst)

@@ -12,7 +12,6 @@ BLAS is pinned to one thread inside the loops of many small products (``threadpo
 from __future__ import annotations
 
 import math
-from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -70,12 +69,15 @@ def talk_table() -> pd.DataFrame:
     DataFrame
         Columns ``n``, ``method`` (``"no-reg"`` / ``"reg"``), ``split`` (``"train"`` /
         ``"test"``), ``mean``, ``std`` (the talk's "mean(std)"; its unit and the number of repeats
-        are not stated). Read from ``kernelnet/data/diversity_table.csv``.
+        are not stated). Read from ``kernelnet/data/diversity_table.csv`` after checking its
+        SHA-256 (``RuntimeError`` if the file was edited).
     """
-    path = resources.files("kernelnet") / "data" / "diversity_table.csv"
-    with path.open("r") as fh:
-        df = pd.read_csv(fh, comment="#")
-    return df
+    import io
+
+    from kernelnet.datasets import _read_verified
+
+    raw, _ = _read_verified("diversity_table.csv")  # checksummed like the data sets
+    return pd.read_csv(io.BytesIO(raw), comment="#")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -938,6 +938,13 @@ def _write_table(table: PosterTable, out: Path, *, started: str, machine_start: 
     }
     (out / "provenance.json").write_text(json.dumps(_jsonable(prov), indent=2, sort_keys=True)
                                          + "\n")
+    from kernelnet.datasets import write_checksums
+
+    write_checksums(out, _TABLE_FILES)
+
+
+#: The files of a results folder that load_committed reads (checksummed, CHECKSUMS.sha256).
+_TABLE_FILES = ("folds.csv", "layers.csv", "summary.csv", "comparison.csv", "provenance.json")
 
 
 def run_full_table(
@@ -1009,11 +1016,17 @@ def load_committed(path=None) -> PosterTable:
     ------
     FileNotFoundError
         If the folder has no ``folds.csv`` (run :func:`run_full_table`).
+    RuntimeError
+        If a table file differs from its SHA-256 in the folder's ``CHECKSUMS.sha256`` (written
+        by :func:`run_full_table`), or the manifest is missing.
     """
+    from kernelnet.datasets import verify_checksums
+
     folder = Path(path) if path is not None else results_dir()
     fpath = folder / "folds.csv"
     if not fpath.exists():
         raise FileNotFoundError(f"no committed table at {fpath}: run run_full_table() first")
+    verify_checksums(folder, [n for n in _TABLE_FILES if (folder / n).exists()])
     folds = pd.read_csv(fpath)
     lpath = folder / "layers.csv"
     layers = pd.read_csv(lpath) if lpath.exists() else pd.DataFrame(
