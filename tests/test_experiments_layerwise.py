@@ -20,9 +20,17 @@ def test_first_layer_reaching():
     assert ch.first_layer_reaching([0.5, 0.6], 0.95) == INF
 
 
+def test_nearest_other_class_distance():
+    X = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 0.0], [5.3, 0.0]])
+    y = np.array([0, 1, 0, 1])
+    # per point: 0.1, 0.1, 0.3, 0.3 -> median 0.2
+    assert ch.nearest_other_class_distance(X, y) == pytest.approx(0.2)
+
+
 def test_ws_options():
     assert ch.ws_options("wine", "book") == {}
     a = ch.ws_options("adversarial")
+    assert a["ws_append_misclassified"] == "authors"
     assert a["ws_smallest_sigma"] == 0.001 and a["ws_n_sigmas"] == 20
     d = ch.ws_options("divorce")
     assert d["ws_smallest_sigma"] == 0.1 and d["ws_n_sigmas"] == 40

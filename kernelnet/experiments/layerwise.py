@@ -91,6 +91,7 @@ __all__ = [
     "identity_verdict",
     "weakest",
     "glue_values",
+    "nearest_other_class_distance",
     "PARAMETERS_01",
     "PARAMETERS_02",
     "LayerwiseResult",
@@ -105,15 +106,6 @@ POSTER_SETS = ("random", "adversarial", "spiral", "wine", "cancer", "car", "face
 #: How W_s is run (see :func:`ws_options`).
 WS_SETTINGS = ("authors", "book")
 
-#: The authors' W_s bandwidth lists, (smallest sigma, number of values), by data set
-#: (``thm1_simulation.py``, data/README.md "W_s"); every other set: (0.05, 20).
-AUTHORS_WS_SIGMAS = {"adversarial": (0.001, 20), "divorce": (0.1, 40)}
-
-# The authors' extra-column rule as the estimator spells it. Until the exact port lands in
-# kernelnet.layerwise (extras only when the previous width differs from the input's, argmax
-# over all columns), "raw" is the nearest option: normaliser 1, argmax over the c class columns.
-_AUTHORS_EXTRAS = "raw"
-
 #: The normalised HSIC the authors' W_s network exits at, and the lower level also compared.
 LEVELS = (0.90, 0.95)
 
@@ -121,16 +113,16 @@ LEVELS = (0.90, 0.95)
 def ws_options(name: str, setting: str = "authors") -> dict:
     """Estimator options that run :math:`W_s` on ``name`` as ``setting`` says.
 
-    ``"authors"``: the authors' bandwidth list for the data set (smallest sigma 0.001 for
-    adversarial, (0.1, 40 values) for divorce, (0.05, 20) otherwise) and their extra columns;
-    ``"book"``: the estimator's defaults ((0.05, 20) everywhere, unit-norm extra columns).
+    ``"authors"``: :func:`kernelnet.datasets.authors_ws_options`, the authors' published code:
+    their bandwidth list for the data set (smallest sigma 0.001 for adversarial, (0.1, 40
+    values) for divorce, (0.05, 20) otherwise), their extra-column rule, their random-feature
+    normaliser and 29-layer cap; ``"book"``: the estimator's defaults ((0.05, 20) everywhere,
+    unit-norm extra columns from layer 2 on).
     """
     check_choice(setting, "setting", WS_SETTINGS)
     if setting == "book":
         return {}
-    lo, n_sigmas = AUTHORS_WS_SIGMAS.get(name, (0.05, 20))
-    return {"ws_smallest_sigma": lo, "ws_n_sigmas": n_sigmas,
-            "ws_append_misclassified": _AUTHORS_EXTRAS}
+    return datasets.authors_ws_options(name)
 
 
 def training_fold(
@@ -310,7 +302,7 @@ def layer_histories(
     fold: int = 0,
     quick: bool = False,
     seed: int = 0,
-    max_layers: int = 30,
+    max_layers: int | None = None,
     ws_noise: float = 0.02,
     ws_setting: str = "authors",
     n_jobs=None,
@@ -320,16 +312,18 @@ def layer_histories(
     """Per-layer history of each network on each data set, on one fold (the chapter figures).
 
     :func:`network_runs` for each method with one fold and one seed; ``quick`` keeps at most
-    300 training rows per data set (stratified). Columns as :func:`network_runs` plus
+    300 training rows per data set (stratified); ``max_layers`` (default: each network's own,
+    30 for ISM, the authors' 29 for W_s) caps the depth. Columns as :func:`network_runs` plus
     ``method``.
     """
     for m in methods:
         check_choice(m, "methods", ("ism", "closed_form"))
     seed = check_int(seed, "seed", minimum=0)
+    cap = {} if max_layers is None else {"max_layers": max_layers}
     parts = [network_runs(names, method=m, folds=(fold,), seeds=(seed,),
                           max_samples=300 if quick else None, data_seed=seed,
-                          ws_setting=ws_setting, ws_noise=ws_noise, max_layers=max_layers,
-                          n_jobs=n_jobs, backend=backend, scheduler=scheduler)
+                          ws_setting=ws_setting, ws_noise=ws_noise, n_jobs=n_jobs,
+                          backend=backend, scheduler=scheduler, **cap)
              for m in methods]
     return pd.concat(parts, ignore_index=True)
 
@@ -1258,6 +1252,8 @@ def _findings_01(p, seed, ism_sum, ws, ws_sum, ex, w0, alt_sum):
         alt_vals[f"train_acc_{name}_{other}"] = (float(ga.train_accuracy.mean()) if len(ga)
                                                   else math.nan)
         alt_vals[f"sigma_min_{name}"] = float(ws_sum[ws_sum.dataset == name].sigma_min.min())
+    Xa, ya = training_fold("adversarial", fold=p["fold"], scheme="authors_ws")
+    alt_vals["adversarial_nn_gap"] = nearest_other_class_distance(Xa, ya)
     out.append(Finding(
         IDS["exp1"], v,
         f"the authors' W_s ({p['ws_setting']} setting) on random and adversarial, "
@@ -1575,6 +1571,22 @@ def _findings_02(p, seed, losses, opt, search, widths, signs, depth, gen):
               "sense the question assumes; the train-test gap is in chapter 03's table")))
     return out
 
+
+
+def nearest_other_class_distance(X, y) -> float:
+    """Median over the points of the distance to the nearest point of another class.
+
+    How far apart the classes are at the finest scale: a Gaussian bandwidth well above it
+    cannot tell the classes apart (Experiment 1's adversarial set: each class-1 point is a
+    0.01-jittered copy of a class-0 point).
+    """
+    from ..layerwise import _sq_dists
+
+    X = np.ascontiguousarray(np.asarray(X, dtype=float))
+    codes, _ = as_labels(y, "y", n_samples=X.shape[0])
+    D = _sq_dists(X)
+    D[codes[:, None] == codes[None, :]] = np.inf
+    return float(np.median(np.sqrt(D.min(axis=1))))
 
 
 def _fmt_value(v) -> str:
