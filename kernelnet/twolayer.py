@@ -71,6 +71,9 @@ __all__ = [
     "diversity_regulariser_grad",
     "harmonic_eigenvalues",
     "gamma_sequence",
+    "harmonic_blocks",
+    "activation_kernel_distance_mc",
+    "train_gd_final",
     "TrainResult",
     "train_gd",
     "FlowResult",
@@ -722,6 +725,68 @@ def weight_discrepancy(W, *, squared=False):
     return val if squared else math.sqrt(max(val, 0.0))
 
 
+def activation_kernel_distance_mc(W, n_pairs, *, random_state=None, batch=4096):
+    r"""Monte Carlo estimate of the squared :math:`L^2` distance between the finite-width and
+    the infinite-width activation kernels, which equals the talk's :math:`L_2(W)^2`.
+
+    With :math:`K_n(x, y) = \frac1n\sum_k \mathbb 1[w_k^\top x > 0]\,\mathbb 1[w_k^\top y > 0]`
+    and its expectation over :math:`w \sim N(0, I)`,
+    :math:`K(x, y) = \frac12 - \frac{\theta(x, y)}{2\pi}`,
+
+    .. math::
+
+        \mathbb E_{x, y}\big[(K_n(x, y) - K(x, y))^2\big]
+        = \frac{1}{n^2}\sum_{i,j} k(w_i, w_j)^2 - \mathbb E_{u,v}[k(u, v)^2] = L_2(W)^2
+
+    for x, y independent and uniform on :math:`S^{d-1}`: expanding the square,
+    :math:`\mathbb E_{x,y}[\mathbb 1_i(x)\mathbb 1_j(x)\mathbb 1_i(y)\mathbb 1_j(y)] =
+    k(w_i, w_j)^2` (the probability that a uniform x activates both units is
+    :math:`k(w_i, w_j)`), and by rotation invariance both :math:`\mathbb E[K_n K]` and
+    :math:`\mathbb E[K^2]` equal :math:`\mathbb E_{u,v}[k(u,v)^2]`. So the weight discrepancy
+    (seed 003, "Bounding the second term") is the distance by which the width-n activation
+    kernel misses its infinite-width limit, which is what :math:`\lVert G - G_n\rVert` feels
+    (:math:`G - G_n = (K - K_n)(x_i, x_j)\langle x_i, x_j\rangle` on the data).
+
+    Parameters
+    ----------
+    W : array_like, shape (n, d)
+        Weights (only their directions matter), no zero rows.
+    n_pairs : int
+        Independent pairs (x, y) drawn (>= 2).
+    random_state : int, numpy.random.Generator or None
+    batch : int
+        Pairs per block (memory ``2 * batch * n`` doubles).
+
+    Returns
+    -------
+    estimate : float
+        The mean of :math:`(K_n - K)^2` over the pairs.
+    se : float
+        Its standard error (sample standard deviation over :math:`\sqrt{\text{n\_pairs}}`).
+    """
+    W = as_matrix(W, "W", min_rows=1)
+    if np.any(np.einsum("ij,ij->i", W, W) == 0.0):
+        raise ValueError("W has a zero row: the activation 1[w^T x > 0] is undefined")
+    n, d = W.shape
+    if d < 2:
+        raise ValueError(f"W must have at least 2 columns, got {d}")
+    n_pairs = check_int(n_pairs, "n_pairs", minimum=2)
+    batch = check_int(batch, "batch", minimum=1)
+    rng = _rng(random_state)
+    vals = np.empty(n_pairs)
+    done = 0
+    while done < n_pairs:
+        b = min(batch, n_pairs - done)
+        x = sample_sphere(b, d, random_state=rng)
+        y = sample_sphere(b, d, random_state=rng)
+        kn = np.mean((x @ W.T > 0.0) & (y @ W.T > 0.0), axis=1)
+        # angle from direct differences (Kahan), accurate near 0 and pi
+        theta = 2.0 * np.arctan2(np.linalg.norm(x - y, axis=1), np.linalg.norm(x + y, axis=1))
+        vals[done:done + b] = (kn - (0.5 - theta / (2.0 * math.pi))) ** 2
+        done += b
+    return float(vals.mean()), float(vals.std(ddof=1) / math.sqrt(n_pairs))
+
+
 def diversity_regulariser(W):
     r"""The talk's diversity regulariser.
 
@@ -776,9 +841,15 @@ def diversity_regulariser_grad(W):
     ndarray, shape (n, d)
     """
     W = as_matrix(W, "W", min_rows=2, max_abs=1e150)
-    norms = np.sqrt(np.einsum("ij,ij->i", W, W))
-    if np.any(norms == 0.0):
+    if np.any(np.einsum("ij,ij->i", W, W) == 0.0):
         raise ValueError("W has a zero row: the angle k(w_i, w_j) is undefined")
+    return _regulariser_grad_unchecked(W)
+
+
+def _regulariser_grad_unchecked(W):
+    """:func:`diversity_regulariser_grad` without the input checks (W: (n, d), n >= 2,
+    float64, no zero rows)."""
+    norms = np.sqrt(np.einsum("ij,ij->i", W, W))
     n = W.shape[0]
     Wh = W / norms[:, None]
     # 1 - c and 1 + c from direct differences |w^_i -+ w^_j|^2 / 2 (relative accuracy ~eps even
@@ -889,38 +960,73 @@ def harmonic_eigenvalues(d, max_degree, *, n_nodes=None):
     return gam, mult
 
 
-def gamma_sequence(d, count, *, tol=1e-13):
-    r"""The eigenvalues :math:`\gamma_1 \ge \gamma_2 \ge \dots` of the kernel on
-    :math:`S^{d-1}` counted with multiplicity, the first ``count`` of them.
+def harmonic_blocks(d, count, *, tol=1e-13):
+    r"""The eigenvalue blocks of the talk's kernel on :math:`S^{d-1}`, in decreasing order,
+    until they cover ``count`` eigenvalues (counted with multiplicity).
 
-    The talk's :math:`\gamma_m` in :math:`\lambda_m(G) \ge m\gamma_m/2` (seed 003, "Bounding the
-    first term") is the m-th entry. Degree-u eigenvalues come from :func:`harmonic_eigenvalues`;
-    zero eigenvalues (odd u >= 3; below ``tol``, i.e. rounding of the quadrature) are dropped,
-    since infinitely many positive ones (all even degrees) remain. Degrees are added until the
-    positive multiplicities cover ``count`` and the next degree's eigenvalue is below the current
-    ``count``-th one (the even-degree eigenvalues decrease with u).
+    Each positive degree-u eigenvalue :math:`\gamma_u` (:func:`harmonic_eigenvalues`) is a
+    block of :math:`N(d, u)` equal eigenvalues. Sorted by :math:`\gamma_u`, block b occupies
+    the positions ``start[b] .. end[b]`` (1-based, inclusive) of the sequence
+    :math:`\gamma_1 \ge \gamma_2 \ge \dots` of :func:`gamma_sequence`; ``end`` is the running
+    sum of the multiplicities. Inside a block :math:`m\gamma_m/2` grows linearly in m; it drops
+    at ``end + 1`` to the next block's value, so it is a sawtooth whose local maxima are the
+    block ends (seed 003, "Bounding the first term": the talk's bound
+    :math:`\lambda_m(G) \ge m\gamma_m/2`). In d = 5 the ends are 5, 6, 20, 75, 215, 500, 1006.
+
+    Zero eigenvalues (odd u >= 3; below ``tol``) are dropped. Degrees are added until the
+    blocks cover ``count`` and the next even degree's eigenvalue lies below the last block
+    (even-degree eigenvalues decrease with u), so no later degree can be inserted earlier.
+
+    Parameters
+    ----------
+    d : int
+        Dimension (>= 2).
+    count : int
+        Number of eigenvalues to cover (>= 1).
 
     Returns
     -------
-    ndarray, shape (count,)
+    dict of ndarrays
+        ``degree``, ``gamma``, ``multiplicity``, ``start``, ``end`` (one entry per block).
     """
     d = check_int(d, "d", minimum=2)
     count = check_int(count, "count", minimum=1)
     U = 8
     while True:
         gam, mult = harmonic_eigenvalues(d, U)
-        pos = gam > tol
-        total = int(mult[pos].sum())
-        if total >= count:
-            vals = np.repeat(gam[pos], mult[pos])
-            vals = np.sort(vals)[::-1][:count]
-            # the next even degrees are smaller than the last even one computed
+        pos = np.flatnonzero(gam > tol)
+        order = pos[np.argsort(-gam[pos], kind="stable")]
+        ends = np.cumsum(mult[order])
+        if ends[-1] >= count:
+            nb = int(np.searchsorted(ends, count)) + 1  # blocks needed to cover count
             last_even = gam[U - (U % 2)]
-            if last_even <= vals[-1]:
-                return vals
+            if last_even <= gam[order[nb - 1]]:
+                order, ends = order[:nb], ends[:nb]
+                return {"degree": order.astype(np.int64), "gamma": gam[order],
+                        "multiplicity": mult[order], "start": ends - mult[order] + 1,
+                        "end": ends}
         U *= 2
         if U > 100_000:  # pragma: no cover - count far beyond any use in the book
             raise ValueError(f"count={count} needs degrees beyond 1e5 in d={d}")
+
+
+def gamma_sequence(d, count, *, tol=1e-13):
+    r"""The eigenvalues :math:`\gamma_1 \ge \gamma_2 \ge \dots` of the kernel on
+    :math:`S^{d-1}` counted with multiplicity, the first ``count`` of them.
+
+    The talk's :math:`\gamma_m` in :math:`\lambda_m(G) \ge m\gamma_m/2` (seed 003, "Bounding the
+    first term") is the m-th entry. Built from the blocks of :func:`harmonic_blocks` (only the
+    first ``count`` entries are materialised: in high d a single multiplicity can exceed 1e9).
+
+    Returns
+    -------
+    ndarray, shape (count,)
+    """
+    b = harmonic_blocks(d, count, tol=tol)
+    out = np.empty(check_int(count, "count", minimum=1))
+    for g, s, e in zip(b["gamma"], b["start"], b["end"]):
+        out[s - 1:min(e, count)] = g
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1019,6 +1125,49 @@ def train_gd(X, y, W0, v, *, lr, n_steps, reg=0.0, record_every=1, track_singula
             g = g + reg * diversity_regulariser_grad(W)
         W -= lr * g
     return TrainResult(W=W, v=v, history={k: np.asarray(a) for k, a in hist.items()})
+
+
+def train_gd_final(X, y, W0, v, *, lr, n_steps, reg=0.0):
+    r"""The iteration of :func:`train_gd` without a history: only the final weights.
+
+    .. math:: W \leftarrow W - \eta\,\big(D r + \lambda\, \nabla R(W)\big)
+
+    For the many small runs of the regulariser table, where the per-step cost of
+    :func:`train_gd` is input checking and bookkeeping rather than arithmetic: the inputs are
+    checked once, then the loop calls the unchecked kernels (the same BLAS route as
+    :func:`d_matvec` with ``method="numpy"`` and the same regulariser gradient as
+    :func:`diversity_regulariser_grad`), so the iterates equal those of :func:`train_gd` to
+    rounding (checked in the tests).
+
+    Parameters
+    ----------
+    X, y, W0, v, lr, n_steps, reg
+        As in :func:`train_gd`.
+
+    Returns
+    -------
+    W : ndarray, shape (n, d)
+    """
+    X = _unit_rows(X, min_rows=2)
+    y = _targets(y, X.shape[0])
+    W, v = _weights(W0, v, X.shape[1], min_units=2)
+    v = _signs(v)
+    lr = check_positive(lr, "lr")
+    n_steps = check_int(n_steps, "n_steps", minimum=0)
+    reg = check_nonnegative(reg, "reg")
+    W = W.copy()
+    m = X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught and reported
+        for step in range(n_steps):
+            P = X @ W.T  # (m, n) pre-activations
+            r = (np.maximum(P, 0.0) @ v - y) / m
+            g = v[:, None] * ((P > 0.0).T @ (r[:, None] * X))  # D r, as _d_matvec_numpy
+            if not np.all(np.isfinite(g)):
+                raise ValueError(f"lr={lr} made gradient descent diverge at step {step}")
+            if reg > 0.0:
+                g += reg * _regulariser_grad_unchecked(W)
+            W -= lr * g
+    return W
 
 
 @dataclass

@@ -451,3 +451,83 @@ def test_regulariser_gradient_near_parallel_pair_exact(delta):
     # R goes through kernels.relu_kernel, whose arccos loses ~sqrt(eps) ~ 1.5e-8 in theta near
     # theta = 0 (its docstring): relative error in k^2 up to ~2 * 1.5e-8 / (2 pi k) ~ 1e-8
     assert tl.diversity_regulariser(W) == pytest.approx(k * k, rel=2e-8)
+
+
+# ---------------------------------------------------------------------------------------------
+# multiplicity blocks, the activation-kernel distance, the history-free trainer
+# ---------------------------------------------------------------------------------------------
+
+
+def _dim_harmonics(d, u):
+    # dimension of the degree-u harmonics on S^(d-1), as a difference of two polynomial-space
+    # dimensions (an independent route from twolayer._multiplicity's closed form)
+    top = math.comb(u + d - 1, d - 1)
+    return top - (math.comb(u + d - 3, d - 1) if u >= 2 else 0)
+
+
+@pytest.mark.parametrize("d", [5, 10])
+def test_harmonic_blocks_end_where_the_multiplicity_formula_says(d):
+    b = tl.harmonic_blocks(d, 1006)
+    # order by eigenvalue: degree 1 (gamma_1 = 1/(4d) exactly), degree 0, then even degrees
+    assert list(b["degree"][:4]) == [1, 0, 2, 4]
+    assert b["gamma"][0] == pytest.approx(1.0 / (4 * d), rel=1e-12)
+    degrees = [1, 0] + list(range(2, 2 * len(b["degree"]), 2))
+    ends = np.cumsum([_dim_harmonics(d, u) for u in degrees])[:len(b["end"])]
+    np.testing.assert_array_equal(b["end"], ends)  # integers: exact
+    np.testing.assert_array_equal(b["start"][1:], b["end"][:-1] + 1)
+    if d == 5:  # the block ends the chapter quotes (issue 16, item 3)
+        np.testing.assert_array_equal(b["end"], [5, 6, 20, 75, 215, 500, 1006])
+
+
+def test_sawtooth_bound_peaks_exactly_at_block_ends():
+    d, M = 5, 1100
+    gam = tl.gamma_sequence(d, M)
+    bound = 0.5 * np.arange(1, M + 1) * gam
+    ends = tl.harmonic_blocks(d, M)["end"]
+    # local maxima of m gamma_m / 2 (strictly above the next m) are exactly the block ends
+    drops = np.flatnonzero(bound[:-1] > bound[1:]) + 1  # m with bound(m) > bound(m + 1)
+    np.testing.assert_array_equal(drops, ends[(ends < M) & (ends >= 2)])
+    # the issue's numbers, to their printed digits: 0.107 at m = 20, 0.0046 at m = 21
+    assert bound[19] == pytest.approx(0.107, abs=5e-4)
+    assert bound[20] == pytest.approx(0.0046, abs=5e-5)
+    assert bound[20] < bound[19] / 20  # the drop after a block end is more than 20-fold here
+
+
+def test_gamma_sequence_in_high_dimension_does_not_materialise_huge_blocks():
+    # d = 50: the degree-4 block alone has 291,550 entries, degree 6 ~3e7: only `count` built
+    g = tl.gamma_sequence(50, 1400)
+    assert g.shape == (1400,)
+    assert np.all(g[:50] == pytest.approx(1.0 / 200, rel=1e-12))
+    assert np.all(np.diff(g) <= 0)
+
+
+def test_activation_kernel_distance_is_the_weight_discrepancy():
+    rng = np.random.default_rng(0)
+    centre = rng.standard_normal(6)
+    for W in (rng.standard_normal((40, 6)),                       # random: tiny L_2^2
+              centre + 0.3 * rng.standard_normal((40, 6))):        # one cluster: large L_2^2
+        est, se = tl.activation_kernel_distance_mc(W, 200_000, random_state=1)
+        exact = tl.weight_discrepancy(W, squared=True)
+        # a mean of 2e5 i.i.d. terms: the CLT error bar; 4 se (two-sided 6e-5) is never hit by
+        # chance, while any misreading of L_2 (e.g. without the i = j terms) is > 100 se off
+        assert abs(est - exact) <= 4 * se
+    with pytest.raises(ValueError, match="zero row"):
+        tl.activation_kernel_distance_mc(np.zeros((3, 4)), 10)
+    with pytest.raises(ValueError, match="n_pairs must be >= 2"):
+        tl.activation_kernel_distance_mc(rng.standard_normal((3, 4)), 1)
+
+
+@pytest.mark.parametrize("reg", [0.0, 2.0])
+def test_train_gd_final_equals_train_gd(reg):
+    X = tl.sample_sphere(200, 6, random_state=0)
+    y = np.random.default_rng(1).standard_normal(200)
+    W, v = tl.init_weights(15, 6, scale=0.3, random_state=2)
+    a = tl.train_gd(X, y, W, v, lr=0.05, n_steps=40, reg=reg, record_every=40).W
+    b = tl.train_gd_final(X, y, W, v, lr=0.05, n_steps=40, reg=reg)
+    # same BLAS products and the same regulariser gradient in the same order: equal to rounding
+    # (no activation flips at these seeds), |W| ~ 1
+    np.testing.assert_allclose(b, a, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="lr must be"):
+        tl.train_gd_final(X, y, W, v, lr=0.0, n_steps=3)
+    with pytest.raises(ValueError, match="diverge"):
+        tl.train_gd_final(X, y, W, v, lr=1e300, n_steps=5)
