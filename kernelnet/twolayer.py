@@ -1089,6 +1089,8 @@ def train_gd(X, y, W0, v, *, lr, n_steps, reg=0.0, record_every=1, track_singula
     X = _unit_rows(X, min_rows=2)
     y = _targets(y, X.shape[0])
     W, v = _weights(W0, v, X.shape[1], min_units=2, w_name="W0")
+    if np.any(np.einsum("ij,ij->i", W, W) == 0.0):
+        raise ValueError("W0 has a zero row: R(W) and L_2(W) need the angle of every unit")
     v = _signs(v)
     lr = check_positive(lr, "lr")
     n_steps = check_int(n_steps, "n_steps", minimum=0)
@@ -1150,7 +1152,9 @@ def train_gd_final(X, y, W0, v, *, lr, n_steps, reg=0.0):
     """
     X = _unit_rows(X, min_rows=2)
     y = _targets(y, X.shape[0])
-    W, v = _weights(W0, v, X.shape[1], min_units=2)
+    W, v = _weights(W0, v, X.shape[1], min_units=2, w_name="W0")
+    if np.any(np.einsum("ij,ij->i", W, W) == 0.0):
+        raise ValueError("W0 has a zero row: R(W) and L_2(W) need the angle of every unit")
     v = _signs(v)
     lr = check_positive(lr, "lr")
     n_steps = check_int(n_steps, "n_steps", minimum=0)
