@@ -245,15 +245,19 @@ def first_nonfinite(traj) -> int | None:
     return None if ok.all() else int(np.argmin(ok))
 
 
-def check_not_diverged(traj, *, name: str, value, what: str, record_every: int = 1) -> None:
-    """Raise a ``ValueError`` naming the step-size argument if a trainer's trajectory (first
-    axis = recorded steps) holds inf or NaN: a diverging trainer says so and at which step,
-    instead of returning NaN as numbers (issue 20)."""
+def check_not_diverged(traj, *, name: str, value, what: str, record_every: int = 1,
+                       data: tuple = ()) -> None:
+    """Raise a ``ValueError`` naming the step-size argument (and the data arguments ``data``
+    whose scale sets the stable step) if a trainer's trajectory (first axis = recorded steps)
+    holds inf or NaN: a diverging trainer says so and at which step, instead of returning NaN
+    as numbers (issue 20)."""
     k = first_nonfinite(traj)
     if k is not None:
+        scale = f" the scale of {' and '.join(data)}" if data else " this input"
+        fix = f"use a smaller {name}" + (f" or rescale {' and '.join(data)}" if data else "")
         raise ValueError(
-            f"{name}={value!r} is too large for this input: {what} diverged (values overflowed "
-            f"to inf/NaN) by step {k * record_every}; use a smaller {name}"
+            f"{name}={value!r} is too large for{scale}: {what} diverged (values overflowed "
+            f"to inf/NaN) by step {k * record_every}; {fix}"
         )
 
 

@@ -101,7 +101,10 @@ def hermite_e(z, degree):
     H : ndarray, shape ``z.shape + (degree + 1,)``
     """
     degree = check_int(degree, "degree", minimum=0)
-    z = np.asarray(z, dtype=np.float64)
+    try:
+        z = np.asarray(z, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"z must be numeric, got {type(z).__name__}: {exc}") from None
     if not np.all(np.isfinite(z)):
         raise ValueError("z contains non-finite values")
     out = np.empty(z.shape + (degree + 1,))
@@ -471,18 +474,19 @@ def symmetric_init(m, d, *, random_state=None):
 
 
 def _check_net(X, a, W, b):
-    W = as_matrix(W, "W")
+    # products of up to three factors (a, W, X) are formed: entries below 1e100
+    W = as_matrix(W, "W", max_abs=1e100)
     m, d = W.shape
-    X = as_matrix(X, "X", n_cols=d)
-    a = as_vector(a, "a", size=m)
-    b = as_vector(b, "b", size=m)
+    X = as_matrix(X, "X", n_cols=d, max_abs=1e100)
+    a = as_vector(a, "a", size=m, max_abs=1e100)
+    b = as_vector(b, "b", size=m, max_abs=1e100)
     return X, a, W, b
 
 
 def features(X, W, b):
     r"""Hidden-layer features :math:`\Phi_{ij} = \sigma(w_j \cdot x_i + b_j)`, shape (n, m)."""
-    W = as_matrix(W, "W")
-    X = as_matrix(X, "X", n_cols=W.shape[1])
+    W = as_matrix(W, "W", max_abs=1e150)
+    X = as_matrix(X, "X", n_cols=W.shape[1], max_abs=1e150)
     b = as_vector(b, "b", size=W.shape[0])
     return np.maximum(X @ W.T + b, 0.0)
 
@@ -709,7 +713,7 @@ def preprocess(X, y):
     y_res : ndarray (n,)
     """
     X = as_matrix(X, "X", max_abs=1e150)  # second moments of X
-    y = as_vector(y, "y")
+    y = as_vector(y, "y", max_abs=1e150)
     check_same_rows(X, y, "X", "y")
     n = X.shape[0]
     alpha = float(y.mean())
@@ -1034,9 +1038,9 @@ def train_network_gd(X, y, *, m=64, n_steps=10_000, lr=0.05, a_scale=0.1, kink_r
             snaps[t] = (a.copy(), W.copy(), b.copy())
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
         check_not_diverged(np.append(losses, np.inf), name="lr", value=lr,
-                           what="gradient descent on the two-layer network")
+                           what="gradient descent on the two-layer network", data=("X", "y"))
     check_not_diverged(losses, name="lr", value=lr, what="gradient descent on the two-layer "
-                       "network")
+                       "network", data=("X", "y"))
     return {"a": a, "W": W, "b": b, "loss": losses, "snapshots": snaps}
 
 
@@ -1149,7 +1153,7 @@ def kernel_regression(
     X = as_matrix(X, "X")
     y = as_vector(y, "y")
     check_same_rows(X, y, "X", "y")
-    X_test = as_matrix(X_test, "X_test", n_cols=X.shape[1])
+    X_test = as_matrix(X_test, "X_test", n_cols=X.shape[1], max_abs=1e150)
     kernel = check_choice(kernel, "kernel", _KERNELS)
     ridge = check_positive(ridge, "ridge")
     solver = check_choice(solver, "solver", ("direct", "cg"))

@@ -1003,7 +1003,7 @@ def ism_fixed_point(R, y, *, q, sigma, tol=0.01, max_iter=200, W0=None):
         ``subspace_backs`` (:math:`1 - \cos^2` to the previous iterate and to the one before),
         ``eigenvalues`` (the q largest of Q at the last iterate).
     """
-    R = as_matrix(R, "R", min_rows=2)
+    R = as_matrix(R, "R", min_rows=2, max_abs=1e150)  # R^T R is formed
     codes, classes = as_labels(y, "y", n_samples=R.shape[0])
     q = check_int(q, "q", minimum=1, maximum=R.shape[1])
     sigma = check_positive(sigma, "sigma", minimum=1e-150)  # 1 / sigma^2 is formed
@@ -1038,7 +1038,9 @@ def ism_width(R, n_classes, *, variance_kept=0.5) -> int:
     v = float(variance_kept)
     if not 0 < v <= 1:
         raise ValueError(f"variance_kept must be in (0, 1], got {variance_kept!r}")
-    return _width_from_sv(_singular_values(R), c, v, min(R.shape))
+    # the width depends on ratios of singular values only: exact power-of-2 rescale outside
+    # [1e-100, 1e100] (the Gram route's eigensolver failed to converge on R ~ 1e160)
+    return _width_from_sv(_singular_values(pow2_rescale(R)), c, v, min(R.shape))
 
 
 def _singular_values(R: np.ndarray) -> np.ndarray:

@@ -1196,7 +1196,8 @@ def linear_neuron_gd(X, y, eta, n_steps, w0=None):
         losses[k] = float(r @ r) / n
         if k < n_steps:
             w -= (2.0 * eta / n) * (X.T @ r)
-    check_not_diverged(losses, name="eta", value=eta, what="gradient descent on the linear neuron")
+    check_not_diverged(losses, name="eta", value=eta, what="gradient descent on the linear neuron",
+                       data=("X", "y"))
     return w, losses
 
 
@@ -1341,7 +1342,7 @@ def oja(X, w0, eta, record_every=1, backend="numba"):
     W0 = as_vector(w0, "w0")[None, :]
     out = _run_hebb(X, W0, eta, 1, record_every, backend, "w0")[:, 0, :]
     check_not_diverged(out, name="eta", value=eta, what="Oja's rule",
-                       record_every=record_every)
+                       record_every=record_every, data=("X", "w0"))
     return out
 
 
@@ -1380,7 +1381,7 @@ def sanger(X, W0, eta, record_every=1, backend="numba"):
         raise ValueError(f"W0 must have at most as many rows (outputs) as columns, got {W0.shape}")
     out = _run_hebb(X, W0, eta, 1, record_every, backend)
     check_not_diverged(out, name="eta", value=eta, what="Sanger's rule",
-                       record_every=record_every)
+                       record_every=record_every, data=("X", "W0"))
     return out
 
 
@@ -1514,7 +1515,8 @@ def deep_linear_gd(Sigma31, Sigma11, W21, W32, eta, n_steps, record_every=1):
             out.append(W32 @ W21)
     out = np.array(out)
     check_not_diverged(out, name="eta", value=eta, what="gradient descent on the deep linear "
-                       "network", record_every=record_every)
+                       "network", record_every=record_every,
+                       data=("Sigma31", "Sigma11", "W21", "W32"))
     return out, W21, W32
 
 
@@ -1557,8 +1559,13 @@ def saxe_mode_strength(t, s, a0, tau=1.0):
     a0 = check_positive(a0, "a0")
     tau = check_positive(tau, "tau")
     # Divide through by e^{2st/tau} to avoid overflow for long times.
-    em = np.exp(-2.0 * s * t / tau)
-    return s / (1.0 - em + (s / a0) * em)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        em = np.exp(-2.0 * s * t / tau)
+        out = s / (1.0 - em + (s / a0) * em)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"s={s!r}, a0={a0!r} and t overflow the closed form (s / a0 or s t / "
+                         "tau out of range)")
+    return out
 
 
 def mode_strengths(products, Sigma31):

@@ -72,14 +72,17 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_rhs(y, n):
-    y = np.asarray(y, dtype=np.float64)
+def _check_rhs(y, n, name="y", of="K"):
+    try:
+        y = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array, got {type(y).__name__}: {exc}") from None
     if y.ndim not in (1, 2):
-        raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}")
+        raise ValueError(f"{name} must be 1-D or 2-D, got shape {y.shape}")
     if y.shape[0] != n:
-        raise ValueError(f"y must have {n} rows (the size of K), got shape {y.shape}")
+        raise ValueError(f"{name} must have {n} rows (the size of {of}), got shape {y.shape}")
     if not np.all(np.isfinite(y)):
-        raise ValueError("y contains non-finite values")
+        raise ValueError(f"{name} contains non-finite values")
     return np.ascontiguousarray(y)
 
 
@@ -281,7 +284,7 @@ class KernelOperator:
     def matvec(self, v):
         r""":math:`K v` for ``v`` of shape (n,) or (n, q)."""
         n = self.X.shape[0]
-        v = _check_rhs(v, n)
+        v = _check_rhs(v, n, "v", of="X")
         V = v[:, None] if v.ndim == 1 else v
         self.n_matvec += 1
         if self.kernel == "gaussian":

@@ -426,6 +426,9 @@ def names_argument(msg: str, names) -> bool:
 
 def classify(result=None, exc=None, arg=None, fname=None, argnames=(), label=None):
     if exc is not None:
+        # numpy's LinAlgError subclasses ValueError but is not the promised clear error
+        if type(exc) is not ValueError and isinstance(exc, np.linalg.LinAlgError):
+            return "wrongtype", f"{type(exc).__name__}: {exc}"[:300]
         if isinstance(exc, ValueError):
             msg = str(exc)
             wanted = argnames if label in RELATIONAL else ([arg] if arg else [])
@@ -443,6 +446,8 @@ def classify(result=None, exc=None, arg=None, fname=None, argnames=(), label=Non
 def reclassify(row: dict, argnames) -> str:
     """The outcome of a stored row under the current rules (for comparing runs)."""
     out, msg = row["outcome"], row.get("message", "")
+    if out in ("error", "misnamed") and msg.startswith("LinAlgError: "):
+        return "wrongtype"
     if out in ("error", "misnamed") and msg.startswith("ValueError: "):
         wanted = argnames if row["input"] in RELATIONAL else [row["argument"]]
         return "error" if names_argument(msg[len("ValueError: "):], wanted) else "misnamed"

@@ -182,6 +182,8 @@ def _check_outcome(within, fname, fn, kw, chosen):
 
     try:
         result = within(TIME_LIMIT, call)
+    except np.linalg.LinAlgError as exc:  # a ValueError subclass, but not a clear error
+        pytest.fail(f"{fname} with bad {chosen}: LinAlgError instead of ValueError: {exc}")
     except ValueError as exc:
         assert fname.startswith(SKLEARN_MESSAGES) or probe.names_argument(str(exc), list(kw)), (
             f"{fname} with bad {chosen}: ValueError names none of its arguments: {exc}")

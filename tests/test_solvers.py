@@ -223,7 +223,7 @@ def test_kernel_operator_bad_input():
     with pytest.raises(ValueError, match="kernel must be one of"):
         solvers.KernelOperator(X, "laplace")
     op = solvers.KernelOperator(X, "gaussian", sigma=1.0)
-    with pytest.raises(ValueError, match="y must have 5 rows"):
+    with pytest.raises(ValueError, match="v must have 5 rows"):
         op.matvec(np.ones(4))
 
 
