@@ -329,3 +329,101 @@ def test_run_full_table_and_reproduce_on_a_small_table(tmp_path):
     diff = pt.reproduce_full_table(tmp_path / "fresh", n_jobs=1, committed=ref, progress=False)
     assert set(diff.column) == set(pt.COLUMNS) - {"time"}
     assert (diff.max_abs_fold_diff.fillna(0) == 0).all()
+
+
+# --------------------------------------------------------------- W_s against the authors' code
+def test_ws_runs_on_the_authors_ws_split(small):
+    f = small.folds
+    tr, te = datasets.folds("divorce", scheme="authors_ws")[0]
+    row = f[(f.dataset == "divorce") & (f.method == "ws")].iloc[0]
+    assert (row.n_train, row.n_test) == (tr.size, te.size)
+    assert pt.ws_options("divorce") == datasets.authors_ws_options("divorce")
+    assert pt.ws_options("car_uci")["ws_smallest_sigma"] == 0.05
+    with pytest.raises(ValueError, match="name"):
+        pt.ws_options("mnist")
+
+
+@pytest.mark.parametrize("name", ["wine", "cancer"])
+def test_ws_on_the_authors_folds_matches_their_stored_depths(name):
+    """Our W_s with the authors' settings on their W_s folds, against their stored results:
+    depth within one layer on >= 8 of 10 folds and mean test accuracy within 0.03 (the
+    tolerances of issue 15; the remaining freedom is the unseeded training noise, of which we
+    draw another sample). Measured: wine 10/10 and 0.010, cancer 10/10 and 0.001."""
+    t = pt.poster_table([name], ["ws"], progress=False)
+    per_fold = pt.ws_against_authors_code(t.folds)
+    assert len(per_fold) == 10
+    s = pt.ws_code_summary(per_fold).iloc[0]
+    assert s.depth_within >= pt.WS_MIN_FOLDS
+    assert abs(s.test_diff) <= pt.WS_ACC_TOLERANCE
+    assert bool(s.ok)
+
+
+def _summary(rows):
+    cols = ["dataset", "n_folds", "depth_within", "L", "L_code", "L_code_min", "L_code_max",
+            "test_acc", "test_code", "test_code_std", "test_diff", "ok"]
+    return pd.DataFrame([{**dict.fromkeys(cols, 0.0), **r} for r in rows], columns=cols)
+
+
+def test_ws_against_authors_code_pairs_fold_k_with_fold_k():
+    code = datasets.authors_ws_results()
+    c = code[code.dataset == "wine"].set_index("fold")
+    folds = pd.DataFrame({"dataset": "wine", "method": "ws", "fold": [3, 1],
+                          "L": [c.loc[3, "L"] + 2, c.loc[1, "L"]], "test_acc": [0.5, 0.9],
+                          "train_acc": 1.0, "sigma": 0.3, "H_star": 0.8, "MSE_authors": 0.1,
+                          "stop_reason": "x"})
+    m = pt.ws_against_authors_code(folds)
+    assert m.fold.tolist() == [1, 3]
+    assert m.depth_diff.tolist() == [0, 2] and m.depth_ok.tolist() == [True, False]
+    assert m.test_code.tolist() == [c.loc[1, "test_acc"], c.loc[3, "test_acc"]]
+    s = pt.ws_code_summary(m).iloc[0]
+    # 2 folds ran: ceil(8 * 2 / 10) = 2 must agree, only 1 does
+    assert s.n_folds == 2 and s.depth_within == 1 and not s.ok
+
+
+def test_ws_port_verdict_branches():
+    ok = [{"dataset": d, "n_folds": 10, "ok": True} for d in pt.WS_CODE_TARGETS]
+    assert pt.ws_port_verdict(_summary(ok)) == "reproduced"
+    assert pt.ws_port_verdict(_summary(ok[:2])) == "reproduced with a caveat"   # sets missing
+    short = [dict(r, n_folds=2) for r in ok]
+    assert pt.ws_port_verdict(_summary(short)) == "reproduced with a caveat"    # folds missing
+    one_bad = [dict(ok[0], ok=False)] + ok[1:]
+    assert pt.ws_port_verdict(_summary(one_bad)) == "reproduced with a caveat"
+    two_bad = [dict(r, ok=False) for r in ok[:2]] + ok[2:]
+    assert pt.ws_port_verdict(_summary(two_bad)) == "not reproduced"
+    # a non-target set outside the tolerance does not count
+    extra = ok + [{"dataset": "random", "n_folds": 10, "ok": False}]
+    assert pt.ws_port_verdict(_summary(extra)) == "reproduced"
+    assert pt.ws_port_verdict(_summary([{"dataset": "random", "ok": True}])) == "not checked yet"
+
+
+def test_poster_code_verdict_branches():
+    refs = pt.ws_three_references()
+    assert len(refs) == 8 and set(refs.columns) >= {"L_poster", "L_code", "agree"}
+    # the data: wine's poster depth 3.0 is one layer above the code's 2.0 (agree), divorce's
+    # 2.3 is 8 below its 10.3 (not)
+    r = refs.set_index("dataset")
+    assert r.loc["wine", "agree"] and not r.loc["divorce", "agree"]
+    mk = lambda flags: pd.DataFrame({"agree": flags})  # noqa: E731
+    assert pt.poster_code_verdict(mk([True] * 8)) == "reproduced"
+    assert pt.poster_code_verdict(mk([True] * 4 + [False] * 4)) == "reproduced with a caveat"
+    assert pt.poster_code_verdict(mk([True] * 3 + [False] * 5)) == "not reproduced"
+    assert pt.poster_code_verdict(mk([])) == "not checked yet"
+
+
+def test_ism_table_verdict_branches():
+    def acc(flags, names=pt.ACCURACY_TARGETS):
+        return pd.DataFrame({"dataset": list(names)[:len(flags)], "ok": flags})
+
+    n = len(pt.ACCURACY_TARGETS)
+    assert pt.ism_table_verdict(acc([True] * n)) == "reproduced"
+    assert pt.ism_table_verdict(acc([True] * (n - 1))) == "reproduced with a caveat"
+    assert pt.ism_table_verdict(acc([False] + [True] * (n - 1))) == "reproduced with a caveat"
+    assert pt.ism_table_verdict(acc([False, False] + [True] * (n - 2))) == "not reproduced"
+    assert pt.ism_table_verdict(acc([])) == "not checked yet"
+
+
+def test_chapter_parameters_are_checked():
+    with pytest.raises(ValueError, match="live_datasets"):
+        pt.run(quick=True, seed=0, live_datasets=("mnist",))
+    with pytest.raises(ValueError, match="unknown parameter"):
+        pt.run(quick=True, seed=0, n_folds=3)
