@@ -556,7 +556,7 @@ def _write_claims(root: Path, stage: Path, quick: bool) -> None:
     labels = {row["name"]: row["label"]
               for row in figure_table(stage / "notebooks", stage / "figures")}
     claims.write_claims_page(records, stage / "book" / "claims.md", figure_labels=labels,
-                             quick=quick)
+                             sections=claims.section_labels(stage / "notebooks"), quick=quick)
     claims.write_record(records, root / "_build" / "claims.json")
     if not quick and records and not any(r.get("quick") for r in records):
         claims.write_record(records, root / "results" / "claims" / "findings.json")

@@ -39,6 +39,7 @@ __all__ = [
     "findings_from_executed",
     "ledger",
     "write_claims_page",
+    "section_labels",
     "write_record",
     "read_record",
     "verdict_from_counts",
@@ -464,12 +465,28 @@ def _values_text(values: Mapping) -> str:
     return "; ".join(f"{k} = {fmt(v)}" for k, v in values.items())
 
 
+def section_labels(notebooks_dir) -> dict:
+    """MyST target labels ``(label)=`` defined in the markdown of executed notebooks -> stem."""
+    out = {}
+    for nb in sorted(Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb")):
+        for cell in json.loads(nb.read_text())["cells"]:
+            if cell["cell_type"] != "markdown":
+                continue
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            for label in re.findall(r"^\(([A-Za-z0-9_\-:.]+)\)=\s*$", src, re.M):
+                out[label] = nb.stem
+    return out
+
+
 def write_claims_page(records: Iterable[Mapping], page, *, figure_labels: Mapping[str, str]
-                      | None = None, quick: bool = False, reg=None) -> dict:
+                      | None = None, sections: Mapping[str, str] | None = None,
+                      quick: bool = False, reg=None) -> dict:
     """Write ``book/claims.md`` from chapter records; returns the count per verdict.
 
     ``figure_labels`` maps ``savefig`` stems to MyST figure labels (for ``{numref}`` links);
-    a finding's figure that is not in it is an error (the link would not resolve).
+    ``sections`` maps the chapters' section labels to their notebook (see
+    :func:`section_labels`; ``None`` skips the check). A finding's figure or section that is not
+    there is an error: the link would not resolve.
     """
     figure_labels = dict(figure_labels or {})
     table = ledger(records, reg)
@@ -530,6 +547,9 @@ def write_claims_page(records: Iterable[Mapping], page, *, figure_labels: Mappin
                 raise ValueError(f"claim {r['id']} names figure {stem!r}, which no chapter "
                                  "of this build saved")
             figs.append(f"{{numref}}`{figure_labels[stem]}`")
+        if r["section"] and sections is not None and r["section"] not in sections:
+            raise ValueError(f"claim {r['id']} names section {r['section']!r}, which no chapter "
+                             "defines (a MyST target '(label)=')")
         chapter = (f"{{ref}}`{r['section']}`" if r["section"]
                    else f"{{doc}}`../notebooks/{r['chapter']}`")
         lines.append("| " + " | ".join([

@@ -353,6 +353,15 @@ def _page_problems(page, url: str, name: str, expect_banner: str | None) -> tupl
     if "??" in text:
         i = text.index("??")
         problems.append(f"unresolved reference '??': ...{text[max(0, i-60):i+20]!r}")
+    # wording that belongs to the build or the tracker, not to the book
+    m = re.search(r"\b[Ii]ssue #?\d+\b", text)
+    if m:
+        problems.append(f"a tracker's word on the page: ...{text[max(0, m.start()-60):m.end()+40]!r}")
+    if expect_banner is None and name.startswith("notebooks/"):
+        m = re.search(r"QUICK\s*=\s*(False|True)", text)
+        if m:
+            problems.append("build-mode advice in a full build: "
+                            f"...{text[max(0, m.start()-60):m.end()+40]!r}")
     if facts["wide_tables"]:
         problems.append(f"tables wider than the text column with no scroll box: "
                         f"{facts['wide_tables'][:3]}")

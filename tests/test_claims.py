@@ -218,3 +218,20 @@ def test_cli_claims_filters_and_rejects(tmp_path, capsys, monkeypatch):
     assert cli.main(["claims", "--record", str(path), "--verdict", "wrong"]) == 2
     assert "unknown verdict" in capsys.readouterr().err
     assert cli.main(["claims", "--record", str(tmp_path / "nope.json")]) == 2
+
+
+def test_page_rejects_unknown_section(tmp_path):
+    f = Finding("004.lemma1", "reproduced", "r", section="sec-missing")
+    rec = _rec("07_feature_learning_vs_ntk", False, f)
+    with pytest.raises(ValueError, match="sec-missing"):
+        claims.write_claims_page([rec], tmp_path / "c.md", sections={"sec-other": "07_x"},
+                                 reg=REG)
+    claims.write_claims_page([rec], tmp_path / "c.md", sections={"sec-missing": "07_x"}, reg=REG)
+    assert "{ref}`sec-missing`" in (tmp_path / "c.md").read_text()
+
+
+def test_section_labels_reads_myst_targets(tmp_path):
+    nb = {"cells": [{"cell_type": "markdown", "source": ["(sec-a)=\n", "## A\n", "x (not)= y\n"]},
+                    {"cell_type": "code", "source": "(sec-b)=\n"}]}
+    (tmp_path / "07_demo.ipynb").write_text(json.dumps(nb))
+    assert claims.section_labels(tmp_path) == {"sec-a": "07_demo"}

@@ -108,8 +108,13 @@ def test_published_findings_name_registry_ids(executed_notebooks):
     assert records, "no chapter published findings (kernelnet.claims.publish)"
     table = claims.ledger(records)  # raises on an unknown or doubly reported id
     assert set(table["verdict"]) <= set(claims.VERDICTS) | {claims.PROVISIONAL}
+    sections = claims.section_labels(ROOT / "_build" / "executed")
     for rec in records:
         assert rec["quick"] is True  # the suite runs the chapters in quick mode
+        for f in rec["findings"]:
+            assert not f["section"] or sections.get(f["section"]) == rec["chapter"], (
+                f"{f['claim_id']} links section {f['section']!r}, which {rec['chapter']} "
+                "does not define")
         for f in rec["findings"]:
             row = table.set_index("id").loc[f["claim_id"]]
             assert row["chapter"] == rec["chapter"], (
