@@ -105,7 +105,8 @@ def as_vector(x, name: str = "x", *, size: int | None = None, min_size: int = 1,
     return np.ascontiguousarray(arr)
 
 
-def as_labels(y, name: str = "y", *, n_samples: int | None = None, min_classes: int = 2):
+def as_labels(y, name: str = "y", *, n_samples: int | None = None, min_classes: int = 2,
+              x_name: str = "X"):
     """Encode class labels as integers 0..c-1.
 
     Returns
@@ -126,7 +127,7 @@ def as_labels(y, name: str = "y", *, n_samples: int | None = None, min_classes: 
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of class labels, got shape {arr.shape}")
     if n_samples is not None and arr.shape[0] != n_samples:
-        raise ValueError(f"{name} has {arr.shape[0]} labels but X has {n_samples} samples")
+        raise ValueError(f"{name} has {arr.shape[0]} labels but {x_name} has {n_samples} samples")
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} contains NaN or inf")

@@ -760,7 +760,11 @@ def _fit_head(Phi, y, a_init, ridge, head, n_steps, eta):
     n, m = Phi.shape
     if head == "ridge":
         A = Phi.T @ Phi
-        a = _solvers.solve_direct(A, Phi.T @ y, ridge=0.5 * n * ridge)
+        try:
+            a = _solvers.solve_direct(A, Phi.T @ y, ridge=0.5 * n * ridge)
+        except ValueError as exc:  # the message would name the solver's K, not an argument
+            raise ValueError(f"X gives features whose ridge system is not solvable ({exc}); "
+                             "rescale X or raise ridge") from None
         return a, np.zeros(0)
     A = Phi.T @ Phi
     c = Phi.T @ y
@@ -1167,12 +1171,20 @@ def kernel_regression(
         alpha, beta, yr = 0.0, np.zeros(X.shape[1]), y
     K = _kernel_matrix(kernel, X, None, sigma)
     lam = ridge * float(np.trace(K)) / K.shape[0]
+    if not (np.isfinite(lam) and lam > 0):
+        raise ValueError(f"X gives a kernel matrix with trace {float(np.trace(K)):.3g} (entries of "
+                         f"X up to {float(np.max(np.abs(X))):.3g}): the relative ridge "
+                         "ridge * tr(K) / n is not positive; rescale X")
     if solver == "direct":
         c = _solvers.solve_direct(K, yr, ridge=lam)
     else:
         c = _solvers.conjugate_gradient(K, yr, ridge=lam, tol=tol).coef
     Kt = _kernel_matrix(kernel, X_test, X, sigma)
-    return alpha + X_test @ beta + Kt @ c
+    with np.errstate(over="ignore", invalid="ignore"):
+        pred = alpha + X_test @ beta + Kt @ c
+    if not np.all(np.isfinite(pred)):
+        raise ValueError("X, y and X_test give predictions that overflow; rescale X or y")
+    return pred
 
 
 def principal_angles(W, U, r=None):

@@ -332,7 +332,10 @@ def _hsic_gauss_ser(X, Zt, s, kappa, want_rows, tile, nchunks, scratch):  # prag
 
 def _label_factor(Y, n):
     """Y (labels or matrix) -> float64 (n, c) matrix whose Gram matrix is the label kernel L."""
-    arr = np.asarray(Y)
+    try:
+        arr = np.asarray(Y)
+    except ValueError as exc:  # ragged nested sequences
+        raise ValueError(f"Y must be a 1-D label vector or a 2-D matrix: {exc}") from None
     if arr.ndim == 1:
         codes, classes = as_labels(arr, "Y", n_samples=n, min_classes=2)
         return one_hot(codes, classes.shape[0])

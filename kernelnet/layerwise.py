@@ -329,7 +329,7 @@ def ism_surrogate(W, R, Gamma, *, sigma, W_kernel=None) -> float:
     float
     """
     sigma = check_positive(sigma, "sigma", maximum=1e150)  # sigma**2 in a Python float
-    W = np.asarray(W, dtype=np.float64)
+    W = as_matrix(W, "W", allow_1d=True)
     W0 = W if W_kernel is None else W_kernel
     Q = ism_matrix(W0, R, Gamma, sigma=sigma)
     W = _as_stiefel(W, Q.shape[0])
@@ -370,7 +370,7 @@ def eq11_terms(W, R, y, *, sigma) -> dict:
     """
     R = as_matrix(R, "R", min_rows=2)
     W = _as_stiefel(W, R.shape[1])
-    codes, classes = as_labels(y, "y", n_samples=R.shape[0])
+    codes, classes = as_labels(y, "y", n_samples=R.shape[0], x_name="R")
     sigma = check_positive(sigma, "sigma")
     A = _centred_one_hot(codes, classes.shape[0])
     G = A @ A.T
@@ -500,7 +500,7 @@ def closed_form_weights(R, y, *, orthonormal: bool = False) -> np.ndarray:
     W : ndarray, shape (m, c)
     """
     R = as_matrix(R, "R", min_rows=2)
-    codes, classes = as_labels(y, "y", n_samples=R.shape[0])
+    codes, classes = as_labels(y, "y", n_samples=R.shape[0], x_name="R")
     R = pow2_rescale(R)  # W is scale-invariant; the column norms overflow near 1e154
     S = R.T @ one_hot(codes, classes.shape[0])
     norms = np.linalg.norm(S, axis=0)
@@ -604,7 +604,7 @@ def stiefel_ascent(R, y, *, q, sigma, W0=None, max_iter=2000, gtol=1e-9, random_
         (eq. 1 after each accepted step, non-decreasing).
     """
     R = as_matrix(R, "R", min_rows=2)
-    codes, classes = as_labels(y, "y", n_samples=R.shape[0])
+    codes, classes = as_labels(y, "y", n_samples=R.shape[0], x_name="R")
     q = check_int(q, "q", minimum=1, maximum=R.shape[1])
     sigma = check_positive(sigma, "sigma")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
@@ -1004,7 +1004,7 @@ def ism_fixed_point(R, y, *, q, sigma, tol=0.01, max_iter=200, W0=None):
         ``eigenvalues`` (the q largest of Q at the last iterate).
     """
     R = as_matrix(R, "R", min_rows=2, max_abs=1e150)  # R^T R is formed
-    codes, classes = as_labels(y, "y", n_samples=R.shape[0])
+    codes, classes = as_labels(y, "y", n_samples=R.shape[0], x_name="R")
     q = check_int(q, "q", minimum=1, maximum=R.shape[1])
     sigma = check_positive(sigma, "sigma", minimum=1e-150)  # 1 / sigma^2 is formed
     tol = check_positive(tol, "tol")
@@ -1255,7 +1255,7 @@ def scatter_ratio(K, y) -> float:
     K = as_matrix(K, "K", min_rows=2)
     if K.shape[0] != K.shape[1]:
         raise ValueError(f"K must be square, got shape {K.shape}")
-    codes, classes = as_labels(y, "y", n_samples=K.shape[0])
+    codes, classes = as_labels(y, "y", n_samples=K.shape[0], x_name="K")
     K = pow2_rescale(K)  # a ratio: scale-invariant; sums overflow near 1e300
     Y = one_hot(codes, classes.shape[0])
     s, nk = _class_sums(K, Y)
@@ -1280,7 +1280,7 @@ def distance_ratio(Z, y) -> float:
     within-class distance is not; ``ValueError`` when all rows coincide (0/0).
     """
     Z = as_matrix(Z, "Z", min_rows=2, allow_1d=True)
-    codes, classes = as_labels(y, "y", n_samples=Z.shape[0])
+    codes, classes = as_labels(y, "y", n_samples=Z.shape[0], x_name="Z")
     # a ratio: scale-invariant; squared distances over/underflow outside [1e-100, 1e100]
     D = np.sqrt(_sq_dists(pow2_rescale(Z)))
     same = codes[:, None] == codes[None, :]
@@ -1303,7 +1303,7 @@ def ideal_kernel_distance(K, y) -> float:
     K = as_matrix(K, "K", min_rows=2)
     if K.shape[0] != K.shape[1]:
         raise ValueError(f"K must be square, got shape {K.shape}")
-    codes, _ = as_labels(y, "y", n_samples=K.shape[0])
+    codes, _ = as_labels(y, "y", n_samples=K.shape[0], x_name="K")
     Kstar = (codes[:, None] == codes[None, :]).astype(np.float64)
     D = K - Kstar
     e = pow2_exponent(D)  # numpy's Frobenius norm squares the entries: overflow near 1e154
@@ -1326,7 +1326,7 @@ def silhouette(Z, y) -> float:
     indicator. The authors' ISM network stops on it (data/README.md).
     """
     Z = as_matrix(Z, "Z", min_rows=2, allow_1d=True)
-    codes, classes = as_labels(y, "y", n_samples=Z.shape[0])
+    codes, classes = as_labels(y, "y", n_samples=Z.shape[0], x_name="Z")
     # scale-invariant; squared distances overflow near 1e155
     return _silhouette(pow2_rescale(Z), codes, classes.shape[0])
 
@@ -1650,8 +1650,11 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Grow the network greedily on ``(X, y)``; returns ``self``."""
         self._check_params()
-        X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
-        check_classification_targets(y)
+        try:
+            X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
+            check_classification_targets(y)
+        except TypeError as exc:  # labels of types that cannot be compared (e.g. 1 and "a")
+            raise ValueError(f"y mixes label types that cannot be compared: {exc}") from None
         codes, classes = as_labels(y, "y", n_samples=X.shape[0])
         if not np.any(X != X[0]):
             raise ValueError("X has all rows equal: no layer can separate the classes")

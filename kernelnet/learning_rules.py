@@ -49,6 +49,7 @@ from kernelnet._validation import (
     check_not_diverged,
     check_same_rows,
     first_nonfinite,
+    pow2_rescale,
 )
 
 __all__ = [
@@ -1081,7 +1082,7 @@ def linear_neuron_loss(w, X, y):
     y : array_like, shape (N,)
     """
     X, y = _check_Xy(X, y)
-    w = as_vector(w, "w", size=X.shape[1])
+    w = as_vector(w, "w", size=X.shape[1], max_abs=1e150)
     r = y - X @ w
     return float(r @ r) / X.shape[0]
 
@@ -1089,7 +1090,7 @@ def linear_neuron_loss(w, X, y):
 def linear_neuron_gradient(w, X, y):
     r"""Gradient :math:`\nabla L = \frac2N (C w - X^\top y)`, :math:`C = \sum_n x_n x_n^\top`."""
     X, y = _check_Xy(X, y)
-    w = as_vector(w, "w", size=X.shape[1])
+    w = as_vector(w, "w", size=X.shape[1], max_abs=1e150)
     return (2.0 / X.shape[0]) * (X.T @ (X @ w - y))
 
 
@@ -1403,8 +1404,10 @@ def subspace_angles(W, V):
     -------
     ndarray, shape (..., k) or (...)
     """
-    W = _as_array(W, "W")
-    V = _as_array(V, "V")
+    # angles do not depend on the scale of W or V: exact power-of-2 rescale outside
+    # [1e-100, 1e100] (their products overflowed near 1e154)
+    W = pow2_rescale(_as_array(W, "W"))
+    V = pow2_rescale(_as_array(V, "V"))
     one = V.ndim == 1
     if one:
         V = V[:, None]

@@ -354,8 +354,11 @@ def mutations(name: str, value):
 
 
 #: NaN used on purpose, documented in the docstrings: ``train_gd``'s ``s_min`` unless
-#: ``track_singular``; a derivative check's first local order (no previous step).
-MARKERS = {"s_min": slice(None), "local_order0": slice(0, 1), "local_order1": slice(0, 1)}
+#: ``track_singular``; a derivative check's local orders "NaN where a point is at the floor"
+#: and its fitted orders "NaN if none" (DerivativeCheckResult).
+MARKERS = {"s_min": slice(None), "local_order0": slice(None), "local_order1": slice(None),
+           "order0": slice(None), "order1": slice(None), "fit0": slice(None),
+           "fit1": slice(None)}
 
 
 def _numbers(obj, depth=0):
@@ -369,9 +372,9 @@ def _numbers(obj, depth=0):
             vars(obj).items() if hasattr(obj, "__dict__") else ())
         if not hasattr(obj, "select_dtypes") and items:
             for k, v in items:
-                if k in MARKERS and isinstance(v, np.ndarray):
-                    v = np.delete(np.asarray(v, dtype=float).ravel(),
-                                  np.arange(v.size)[MARKERS[k]])
+                if k in MARKERS:
+                    v = np.asarray(v, dtype=float).ravel()
+                    v = np.delete(v, np.arange(v.size)[MARKERS[k]])
                 yield from _numbers(v, depth + 1)
             return
     if isinstance(obj, (float, np.floating)):
