@@ -208,3 +208,16 @@ def test_quick_run_findings_name_registry_claims():
     assert set(res.reg_paired.columns) >= {"diff", "se", "t", "n_worse"}
     text = dw.prose(res)
     assert all(isinstance(v, str) for v in text.values())
+
+
+def test_compare_with_talk_pairs_widths_by_rank():
+    rows = []
+    for n in (10, 15, 20, 30):
+        for method, err in (("no-reg", 2.0), ("reg", 1.0)):
+            for split in ("train", "test"):
+                rows.append(dict(n=n, method=method, split=split, mean=err, std=0.1))
+    comp = dw.compare_with_talk(pd.DataFrame(rows))
+    assert list(comp[comp.split == "test"].talk_n) == [100, 150, 200, 300]
+    row = comp[(comp.n == 20) & (comp.split == "test")].iloc[0]
+    assert row.talk_no_reg == "0.44 (0.35)" and row.talk_reg == "0.58 (0.59)"
+    assert (row.talk_reg_better, row.ours_reg_better, row.agree) == (False, True, False)

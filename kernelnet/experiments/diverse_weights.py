@@ -775,25 +775,34 @@ def paired_differences(raw, *, split="test"):
 def compare_with_talk(ours: pd.DataFrame) -> pd.DataFrame:
     """Side by side: the talk's table and ours, and who wins (reg vs no-reg) in each.
 
+    Our widths are paired with the talk's by rank (smallest with smallest, and so on), so a
+    table at the talk's widths divided by 10 lines up with the talk's; ``talk_n`` says which
+    of the talk's widths a row compares with (NaN beyond the talk's four).
+
     Returns
     -------
     DataFrame
-        One row per (n, split): ``talk_no_reg``, ``talk_reg``, ``ours_no_reg``, ``ours_reg``
-        (formatted "mean (std)" strings), ``talk_reg_better``, ``ours_reg_better`` (bools),
-        ``agree``.
+        One row per (n, split): ``talk_n``, ``talk_no_reg``, ``talk_reg``, ``ours_no_reg``,
+        ``ours_reg`` (formatted "mean (std)" strings), ``talk_reg_better``,
+        ``ours_reg_better`` (bools), ``agree``.
     """
     talk = talk_table()
+    talk_widths = sorted(talk.n.unique())
+    ours_widths = sorted(ours.n.unique())
+    rank = {n: (talk_widths[i] if i < len(talk_widths) else None)
+            for i, n in enumerate(ours_widths)}
     rows = []
     for (n, split), _ in ours.groupby(["n", "split"], sort=True):
-        def cell(df, meth):
-            r = df[(df.n == n) & (df.split == split) & (df.method == meth)]
+        def cell(df, width, meth):
+            r = df[(df.n == width) & (df.split == split) & (df.method == meth)]
             return (float(r["mean"].iloc[0]), float(r["std"].iloc[0])) if len(r) else (np.nan,
                                                                                        np.nan)
-        tn, tr = cell(talk, "no-reg"), cell(talk, "reg")
-        on, orr = cell(ours, "no-reg"), cell(ours, "reg")
+        tn, tr = cell(talk, rank[n], "no-reg"), cell(talk, rank[n], "reg")
+        on, orr = cell(ours, n, "no-reg"), cell(ours, n, "reg")
         tb = bool(tr[0] < tn[0]) if np.isfinite(tn[0]) else None
         ob = bool(orr[0] < on[0])
         rows.append(dict(n=int(n), split=split,
+                         talk_n=float(rank[n]) if rank[n] is not None else np.nan,
                          talk_no_reg=f"{tn[0]:.2f} ({tn[1]:.2f})",
                          talk_reg=f"{tr[0]:.2f} ({tr[1]:.2f})",
                          ours_no_reg=f"{on[0]:.2f} ({on[1]:.2f})",
