@@ -427,3 +427,16 @@ def test_chapter_parameters_are_checked():
         pt.run(quick=True, seed=0, live_datasets=("mnist",))
     with pytest.raises(ValueError, match="unknown parameter"):
         pt.run(quick=True, seed=0, n_folds=3)
+
+
+def test_ws_overrides_and_variants_against_the_poster():
+    t = pt.poster_table(["cancer"], ["ws"], max_folds=1, progress=False,
+                        ws_overrides={"ws_append_misclassified": "none"})
+    assert len(t.folds) == 1
+    with pytest.raises(ValueError, match="ws_overrides"):
+        pt.poster_table(["cancer"], ["ws"], max_folds=1, progress=False,
+                        ws_overrides={"n_neighbors": 3})
+    v = pt.ws_variants_against_poster(("none",), names=("cancer",), max_folds=1)
+    assert v.variant.tolist() == ["none"] and v.n_sets.tolist() == [1]
+    assert v.agree.iloc[0] in (0, 1)
+    assert pt.ws_variants_against_poster((), names=("cancer",)).empty
