@@ -306,7 +306,7 @@ def layer_gradient(W, R, Gamma, *, sigma) -> np.ndarray:
     G : ndarray, shape (m, q)
     """
     sigma = check_positive(sigma, "sigma", maximum=1e150)  # sigma**2 in a Python float
-    W = np.asarray(W, dtype=np.float64)
+    W = as_matrix(W, "W", allow_1d=True)
     Q = ism_matrix(W, R, Gamma, sigma=sigma)
     W = _as_stiefel(W, Q.shape[0])
     return (2.0 / sigma**2) * (Q @ W)

@@ -342,8 +342,8 @@ def cross_entropy(S, C):
     hess : callable
         ``hess(V)`` applies :math:`\nabla_S^2 E` to an ``(n_c, n)`` array.
     """
-    S = as_matrix(S, "S")
-    C = as_matrix(C, "C")
+    S = as_matrix(S, "S", max_abs=1e150)  # C * S and the softmax's sums are formed
+    C = as_matrix(C, "C", max_abs=1e150)
     if C.shape != S.shape:
         raise ValueError(f"C must have the shape of S {S.shape}, got {C.shape}")
     if np.any(C < 0):

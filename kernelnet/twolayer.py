@@ -1092,9 +1092,6 @@ def train_gd(X, y, W0, v, *, lr, n_steps, reg=0.0, record_every=1, track_singula
     if np.any(np.einsum("ij,ij->i", W, W) == 0.0):
         raise ValueError("W0 has a zero row: R(W) and L_2(W) need the angle of every unit")
     v = _signs(v)
-    if np.any(np.einsum("ij,ij->i", W, W) == 0):
-        raise ValueError("W0 has a zero row: the angle k(w_i, w_j) in the recorded discrepancy "
-                         "is undefined")
     lr = check_positive(lr, "lr")
     n_steps = check_int(n_steps, "n_steps", minimum=0)
     reg = check_nonnegative(reg, "reg")
