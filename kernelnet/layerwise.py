@@ -1146,6 +1146,9 @@ def _opt_sigma(X, codes, c, max_samples, rng) -> float:
             f"{float(np.max(np.abs(X))):.3g}); rescale X"
         )
     s0 = _median_distance(D2)
+    if s0 < 1e-150:  # the search's 1 / sigma^2 (sigma down to s0 / 100) would overflow
+        raise ValueError(f"X is too small: its median pairwise distance is {s0:.3g} (< 1e-150); "
+                         "rescale X")
     t0 = math.log(s0)
 
     def f(t):
@@ -1650,11 +1653,23 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Grow the network greedily on ``(X, y)``; returns ``self``."""
         self._check_params()
+        # scikit-learn's own checks (check_estimator searches their phrases); the prefix says
+        # which argument they are about
         try:
             X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
-            check_classification_targets(y)
-        except TypeError as exc:  # labels of types that cannot be compared (e.g. 1 and "a")
+        except TypeError as exc:
+            if "not supported between instances" not in str(exc):
+                raise  # e.g. a dict in X: check_estimator expects scikit-learn's TypeError
+            # labels of types that cannot be compared (e.g. 1 and "a")
             raise ValueError(f"y mixes label types that cannot be compared: {exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"X, y: {exc}") from None
+        try:
+            check_classification_targets(y)
+        except TypeError as exc:
+            raise ValueError(f"y mixes label types that cannot be compared: {exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"y: {exc}") from None
         codes, classes = as_labels(y, "y", n_samples=X.shape[0])
         if not np.any(X != X[0]):
             raise ValueError("X has all rows equal: no layer can separate the classes")

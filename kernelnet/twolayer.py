@@ -1115,6 +1115,9 @@ def train_gd(X, y, W0, v, *, lr, n_steps, reg=0.0, record_every=1, track_singula
         hist["discrepancy"].append(weight_discrepancy(W))
 
     for step in range(n_steps + 1):
+        if step and not np.max(np.abs(W)) < 1e150:  # diverging: say so before forward() refuses W
+            raise ValueError(f"lr={lr} made gradient descent diverge at step {step} (weights "
+                             "beyond 1e150); use a smaller lr")
         r = (forward(W, v, X) - y) / m
         g = _d_matvec_auto(W, v, X, r, method)
         if step % record_every == 0 or step == n_steps:
