@@ -1096,6 +1096,13 @@ def single_thread():
 def run(*, quick: bool = False, seed: int = 0, threads=1, **params) -> FeatureLearningChapter:
     """Run every experiment of the chapter; sizes from :data:`PARAMETERS` (quick or full).
 
+    Measured on the shared 2-core machine (one thread, load average 8-10): the full mode takes
+    353 s of CPU (1,385 s wall at that load); the whole full notebook 346 s user CPU. The old
+    full mode (before the ridge paths, the solver sizes up to 16,000 and the shared
+    pre-activations, and without the bandwidth search, the H = 0 and the width experiments)
+    had used 353 s of CPU and was still inside the sample-complexity sweep when it was stopped.
+    The NTK's three Cholesky solves at n = 8,000 are about a third of the full mode.
+
     ``threads=1`` runs everything on one numba/BLAS thread (see :func:`single_thread`);
     ``threads=None`` leaves the thread settings alone.
     """
