@@ -522,7 +522,7 @@ def loss_gradient_W(X, y, a, W, b, *, chunk=4096):
     G : ndarray, shape (m, d)
     """
     X, a, W, b = _check_net(X, a, W, b)
-    y = as_vector(y, "y", size=X.shape[0])
+    y = as_vector(y, "y", size=X.shape[0], max_abs=1e100)
     chunk = check_int(chunk, "chunk", minimum=1)
     n = X.shape[0]
     G = np.zeros_like(W)
@@ -554,8 +554,8 @@ def _unit_rows(W):
 def _check_target_W(target, W, a):
     if not isinstance(target, HermiteTarget):
         raise ValueError(f"target must be a HermiteTarget, got {type(target).__name__}")
-    W = as_matrix(W, "W", n_cols=target.d)
-    a = as_vector(a, "a", size=W.shape[0])
+    W = as_matrix(W, "W", n_cols=target.d, max_abs=1e100)  # products a_j |w_j|^k are formed
+    a = as_vector(a, "a", size=W.shape[0], max_abs=1e100)
     return W, a
 
 

@@ -28,6 +28,7 @@ from ._validation import (
     check_choice,
     check_positive,
     one_hot,
+    pow2_exponent,
     pow2_rescale,
 )
 from .kernels import (
@@ -123,6 +124,17 @@ def hsic(K, L):
     """
     K, L = _as_kernel_pair(K, L)
     n = K.shape[0]
+    # HSIC is bilinear in (K, L): compute on exact power-of-2 rescales when an entry is
+    # outside [1e-100, 1e100] (the products overflowed), then scale back; in range: untouched
+    eK, eL = pow2_exponent(K), pow2_exponent(L)
+    if eK or eL:
+        Ks, Ls = np.ldexp(K, -eK), np.ldexp(L, -eL)
+        val = float(np.sum(_center(Ks) * _center(Ls).T)) / (n - 1) ** 2
+        with np.errstate(over="ignore"):
+            val = float(np.ldexp(val, eK + eL))
+        if not np.isfinite(val):
+            raise ValueError("K and L are too large: their HSIC overflows; rescale K or L")
+        return val
     return float(np.sum(_center(K) * _center(L).T)) / (n - 1) ** 2
 
 

@@ -845,6 +845,9 @@ def student_teacher_learning_curve(N, M, method, eta, sigma, n_steps, e0):
     Returns
     -------
     ndarray, shape (n_steps + 1,)
+        The exact mean error. Above the stability limit (:math:`\rho > 1`) it grows
+        geometrically and reads ``inf`` once it overflows: the divergence itself, a marker,
+        never NaN.
     """
     N = check_int(N, "N", minimum=1)
     M = check_int(M, "M", minimum=1)
@@ -1759,7 +1762,7 @@ def novikoff_bound(X, y, w_sep):
         raise ValueError("w_sep must be non-zero")
     gamma = float(np.min(y * (X @ w)) / nw)
     if gamma <= 0:
-        raise ValueError(f"w_sep does not separate the data (margin {gamma:.3g} <= 0)")
+        raise ValueError(f"w_sep does not separate the data X, y (margin {gamma:.3g} <= 0)")
     R = float(np.max(np.linalg.norm(X, axis=1)))
     return (R / gamma) ** 2, R, gamma
 

@@ -410,6 +410,8 @@ def _flagged(obj) -> bool:
 DOCUMENTED = {
     # Hebbian growth without bound is the theorem: inf, never NaN
     "learning_rules.hebbian": lambda r: not np.any(np.isnan(r)),
+    # the exact learning curve above the stability limit: geometric growth to inf, never NaN
+    "learning_rules.student_teacher_learning_curve": lambda r: not np.any(np.isnan(r)),
     # a ratio whose denominator is 0 while its numerator is not: inf (documented)
     "layerwise.scatter_ratio": lambda r: r == np.inf,
     "layerwise.distance_ratio": lambda r: r == np.inf,

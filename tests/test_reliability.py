@@ -461,3 +461,14 @@ def test_edited_committed_results_are_refused(tmp_path):
     (dst / "CHECKSUMS.sha256").unlink()
     with pytest.raises(RuntimeError, match="no readable checksum manifest"):
         load_committed(dst)
+
+
+def test_hsic_is_bilinear_near_overflow():
+    from kernelnet.hsic import hsic
+
+    _, _, K, L = _kernel_pair()
+    ref = hsic(K, L)
+    assert hsic(K * 2.0**600, L * 2.0**400) == pytest.approx(ref * 2.0**1000, rel=1e-12)
+    assert hsic(K * 1e-200, L) == pytest.approx(ref * 1e-200, rel=1e-12)
+    with pytest.raises(ValueError, match="^K and L are too large"):
+        hsic(K * 1e200, L * 1e200)
