@@ -1450,11 +1450,15 @@ def _findings_02(p, seed, losses, opt, search, widths, signs, depth, gen):
         figures=("layerwise_claims_4_5",), section="lw2-claims45",
         note=("W* is stationary at every layer (projected gradient below 1e-4 of the "
               "Euclidean one)" if vs == "reproduced" else
-              f"W* is stationary at {int(np.sum(rel < STATIONARY_RTOL))} of {rel.size} layers")
+              f"the ISM iteration from the Taylor start reached a stationary point at "
+              f"{int(np.sum(rel < STATIONARY_RTOL))} of {rel.size} layers (not at: "
+              + "; ".join(f"{r.dataset} layer {r.layer}" for r in
+                          search[search.proj_grad_rel_star >= STATIONARY_RTOL].itertuples())
+              + ")")
         + (" and no random start or gradient ascent found a larger eq. 1 value (relative "
            "1e-5): the fixed point is the best value found" if not len(above) else
            f"; another optimiser found a larger eq. 1 value ({above_txt}): there the ISM "
-           "fixed point is a stationary point but not the maximum"),
+           "result is not the maximum of eq. 1"),
         tried=(f"{p['n_starts']} random starts", "Stiefel gradient ascent")
         if v5 == "not reproduced" else ()))
     # Claim 6, both readings
