@@ -98,14 +98,37 @@ __all__ = [
 
 
 _CONTROLLER = None
+# BLAS threads inside ``fit`` and ``ism_fixed_point``: 1 (many small eigh calls; PERFORMANCE.md).
+# The reproducibility test sets 2 through ``_fit_blas_threads``: another thread count splits
+# the BLAS kernels' sums differently, the kind of rounding change another processor makes.
+_FIT_BLAS_THREADS = 1
 
 
 def _blas_one_thread():
-    """Context manager pinning BLAS to one thread (the controller is built once: ~10 ms)."""
+    """Context manager pinning BLAS to ``_FIT_BLAS_THREADS`` threads (one by default; the
+    controller is built once: ~10 ms)."""
     global _CONTROLLER
     if _CONTROLLER is None:
         _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
+    return _CONTROLLER.limit(limits=_FIT_BLAS_THREADS, user_api="blas")
+
+
+class _fit_blas_threads:
+    """``with _fit_blas_threads(k):`` fits inside the block run BLAS on k threads (the
+    reproducibility test and :func:`kernelnet.experiments.poster_table.ism_sensitivity`)."""
+
+    def __init__(self, k: int):
+        self.k = check_int(k, "k", minimum=1)
+
+    def __enter__(self):
+        global _FIT_BLAS_THREADS
+        self._old, _FIT_BLAS_THREADS = _FIT_BLAS_THREADS, self.k
+        return self
+
+    def __exit__(self, *exc):
+        global _FIT_BLAS_THREADS
+        _FIT_BLAS_THREADS = self._old
+        return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,9 +205,25 @@ def _rng(random_state) -> np.random.Generator:
     raise ValueError(f"random_state must be None, an int or a Generator, got {random_state!r}")
 
 
+# Entries whose magnitude is within this relative distance of a column's largest are tied for
+# _sign_fix, and the first of them (lowest row) sets the sign. Structural ties (duplicated or
+# mirrored inputs give entries of exactly equal magnitude) then stay ties under rounding
+# (1e-16 relative in float64, at most ~1e-8 after propagation through the layers of the real
+# data sets, tests/test_reproducibility.py), where a bare argmax would follow the rounding.
+_SIGN_TIE = 1.0e-8
+
+
 def _sign_fix(V: np.ndarray) -> np.ndarray:
-    """Make the largest-magnitude entry of each column positive (deterministic eigenvectors)."""
-    idx = np.argmax(np.abs(V), axis=0)
+    """Make the largest-magnitude entry of each column positive (deterministic eigenvectors).
+
+    Magnitudes within a relative ``_SIGN_TIE`` of the largest count as tied; the first tied
+    entry (lowest row) decides, so the sign does not follow rounding at exact ties.
+    """
+    if V.shape[0] == 0 or V.shape[1] == 0:
+        return V
+    mag = np.abs(V)
+    top = mag.max(axis=0)
+    idx = np.argmax(mag >= top * (1.0 - _SIGN_TIE), axis=0)  # first (near-)largest entry
     s = np.sign(V[idx, np.arange(V.shape[1])])
     s[s == 0] = 1.0
     return V * s
@@ -1125,7 +1164,18 @@ def _median_distance(D2: np.ndarray) -> float:
     return float(np.median(pos)) if pos.size else 1.0
 
 
-def _opt_sigma(X, codes, c, max_samples, rng) -> float:
+# ISM layers round their bandwidth's log to this grid (2^-10, steps of 0.1 % in sigma; ten
+# times Brent's tolerance below, so the HSIC given up is second order, ~1e-7 relative). The
+# Brent refinement fits parabolas through points 1e-4 apart on a flat maximum, so it passes
+# rounding in the HSIC values on magnified 1e3-1e5 times (wine, authors' fold 1: a 5e-13
+# relative change in sigma at layer 3 became 3e-8 at layer 4 and 1e-6 at layer 5); the next
+# layer's bandwidth search, ISM iteration and random features start from there. On the grid
+# the bandwidth is the same number unless rounding moves the optimum across a cell's midpoint
+# (about 1e-8 / 1e-3 = 1e-5 per layer with the rounding measured in the reproducibility test).
+_SIGMA_GRID = 2.0**-10
+
+
+def _opt_sigma(X, codes, c, max_samples, rng, grid=None) -> float:
     n = X.shape[0]
     if n > max_samples:
         idx = np.sort(rng.choice(n, size=max_samples, replace=False))
@@ -1181,6 +1231,8 @@ def _opt_sigma(X, codes, c, max_samples, rng) -> float:
     res = minimize_scalar(lambda t: -f(t), bounds=(a_t, b_t), method="bounded",
                           options={"xatol": 1e-4})
     t = float(res.x) if np.isfinite(res.x) and -res.fun >= best_f else best_t
+    if grid is not None:
+        t = round(t / grid) * grid
     return float(math.exp(t))
 
 
@@ -1436,9 +1488,11 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
 
     * ``method="ism"`` (:math:`W^*`, Claim 5, eq. 9; the authors' ``Neural_Indicator_Kernel_ISM``):
       bandwidth :math:`\sigma_l` = :func:`hsic_optimal_sigma` of the layer input (at most 200
-      subsampled points), width :math:`q_l` = :func:`ism_width` (50 % of the singular-value sum,
-      at least :math:`2c`), :math:`W_l` = :func:`ism_fixed_point` (relative eigenvalue change
-      below ``ism_tol``; a detected 2-cycle or ``ism_max_iter`` leaves ``converged=False``),
+      subsampled points; its log rounded to a grid of :math:`2^{-10}`, 0.1 % steps, so that
+      rounding does not move it), width :math:`q_l` = :func:`ism_width` (50 % of the
+      singular-value sum, at least :math:`2c`), :math:`W_l` = :func:`ism_fixed_point`
+      (relative eigenvalue change below ``ism_tol``; a detected 2-cycle or ``ism_max_iter``
+      leaves ``converged=False``),
       output :math:`\psi(R W_l)` = ``n_features`` random Fourier features at :math:`\sigma_l`.
       Default stop (``stop="authors"``): the silhouette of :math:`R W_l` exceeds 0.95, or changes
       by less than 0.001 while above 0.80. Last layer: supervised kernel PCA, the eigenvectors
@@ -1490,12 +1544,21 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         Random Fourier features per ISM layer.
     ism_tol : float, default 0.01
     ism_max_iter : int, default 200
-    ism_precision : {"single", "double"}, default "single"
+    ism_precision : {"double", "single"}, default "double"
         Floating-point precision of the n x n products and eigensolves inside the ISM loop.
-        ``"single"`` (float32) is 2-3x faster (PERFORMANCE.md) and harmless at the stopping
-        tolerance: float32 rounding (~1e-7) is five orders below the 1e-2 relative eigenvalue
-        change of the authors' rule. W is re-orthonormalised in float64, and the layer kernel,
-        the history and the outputs are float64. ``"double"`` for fixed points to rounding.
+        ``"double"`` (float64) makes a fit independent of the processor: the BLAS library picks
+        its kernels per processor (OpenBLAS: ``Haswell`` kernels on AMD EPYC, ``SkylakeX`` on
+        Xeon), and their sums round differently. A network feeds each layer's rounding through
+        the next layer's bandwidth search, ISM iteration and random features
+        (:math:`\cos(\Omega^\top z/\sigma + b)` multiplies a change of :math:`z` by about
+        :math:`\lVert\Omega\rVert/\sigma`), so float32 rounding (~1e-7) reaches the
+        stopping rule's decisions within a few layers: the float32 table made on AMD EPYC
+        differs in depth or test accuracy on 19 of 80 ISM folds when rerun on a Xeon (cancer,
+        authors' fold 1: 8 layers there, 12 on the Xeon). In float64 the same rounding stays below
+        ~1e-7 relative through ten layers on the real data sets (tests/test_reproducibility.py).
+        ``"single"`` (float32) is 2-3x faster (PERFORMANCE.md) and lands on the same layer
+        fixed points to ~1e-6, but whole networks then depend on the processor and the BLAS
+        thread count.
     silhouette_exit, silhouette_plateau, silhouette_floor : float
         ISM stopping rule constants (0.95, 0.001, 0.80).
     hsic_exit : float, default 0.95
@@ -1577,7 +1640,7 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         n_features=400,
         ism_tol=0.01,
         ism_max_iter=200,
-        ism_precision="single",
+        ism_precision="double",
         silhouette_exit=0.95,
         silhouette_plateau=0.001,
         silhouette_floor=0.80,
@@ -1688,8 +1751,8 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         return self
 
     def _layer_sigma(self, R, codes, c, rng):
-        if isinstance(self.sigma, str):
-            return _opt_sigma(R, codes, c, self.sigma_max_samples, rng)
+        if isinstance(self.sigma, str):  # ISM only: on the grid of _SIGMA_GRID
+            return _opt_sigma(R, codes, c, self.sigma_max_samples, rng, grid=_SIGMA_GRID)
         return float(self.sigma)
 
     def _stop_target(self, h):
