@@ -137,3 +137,125 @@ def test_authors_fold_inputs_match_the_table_row():
     np.testing.assert_allclose(Xte, scale(X[te]))
     assert ytr.shape == (tr.size,) and yte.shape == (te.size,)
     assert seed == pt._streams(pt.unit_seed(0, pt._stable_index("wine", 2)))["model"]
+
+
+# ---------------------------------------------------------------------------------------------
+# the chapter's verdict functions, on constructed inputs
+# ---------------------------------------------------------------------------------------------
+
+
+def _cmp(diffs):
+    """A compare_tables-like frame: {(dataset, column): max_abs_fold_diff}."""
+    import pandas as pd
+
+    return pd.DataFrame([{"dataset": d, "method": "ism", "column": c, "committed": 0.0,
+                          "fresh": 0.0, "max_abs_fold_diff": v} for (d, c), v in diffs.items()])
+
+
+_SRC = {"kernelnet/layerwise.py": "a", "kernelnet/hsic.py": "b"}
+_EPYC = {"cpu": "AMD EPYC", "blas": ["openblas 0.3.30 Haswell"]}
+_XEON = {"cpu": "Intel Xeon", "blas": ["openblas 0.3.30 SkylakeX"]}
+
+
+def _prov(machine=_EPYC, seed=0, src=_SRC):
+    return {"parameters": {"random_state": seed}, "sources_sha256": dict(src),
+            "machine": {"start": dict(machine)}}
+
+
+@pytest.mark.parametrize("case, status", [
+    ("other seed", "not comparable"),
+    ("zero", "identical"),
+    ("source changed", "library changed"),
+    ("same machine", "unexplained"),
+    ("sensitive only", "processor"),
+    ("real set moved", "processor, beyond the sensitive sets"),
+    ("blas not recorded", "processor"),
+])
+def test_live_check_branches(case, status):
+    diffs = {("wine", "L"): 0.0, ("wine", "H_star"): 1e-9, ("random", "test_acc"): 0.5}
+    prov, machine, src, seed = _prov(), _XEON, dict(_SRC), 0
+    if case == "other seed":
+        seed = 3
+    elif case == "zero":
+        diffs = {k: 0.0 for k in diffs}
+    elif case == "source changed":
+        src["kernelnet/hsic.py"] = "c"
+    elif case == "same machine":
+        machine = _EPYC
+    elif case == "real set moved":
+        diffs[("wine", "test_acc")] = 1 / 18
+    elif case == "blas not recorded":
+        prov = _prov(machine={"cpu": "AMD EPYC"})
+        machine = {"cpu": "AMD EPYC"}  # same cpu name, kernels unknown: cannot call it a bug
+    out = pt.live_check(_cmp(diffs), prov, seed=seed, machine=machine, sources=src)
+    assert out["status"] == status
+    assert out["text"]
+    if status == "library changed":
+        assert out["changed_sources"] == ["kernelnet/hsic.py"]
+    if status == "processor, beyond the sensitive sets":
+        assert out["worst_exact"] == pytest.approx(1 / 18)
+    if status == "processor":
+        assert out["worst_exact"] == 0 and out["worst"] == 0.5
+
+
+def test_live_check_bad_input():
+    import pandas as pd
+
+    with pytest.raises(ValueError, match="comparison"):
+        pt.live_check(pd.DataFrame({"dataset": []}), _prov(), seed=0, machine=_XEON,
+                      sources=_SRC)
+
+
+def _sens_rows(changes):
+    """Two folds of 'random': reference plus a perturbation, a threads and a seed variant;
+    ``changes`` maps (fold, kind) to the test accuracy that variant gets (default 0.5)."""
+    import pandas as pd
+
+    rows = []
+    for fold in (1, 2):
+        for kind, v in (("reference", 0), ("perturbation", 1), ("threads", 2), ("seed", 1)):
+            te = changes.get((fold, kind), 0.5)
+            rows.append({"dataset": "random", "fold": fold, "kind": kind, "variant": v,
+                         "L": 3 + (kind == "seed"), "train_acc": 1.0, "test_acc": te,
+                         "stop_reason": "silhouette_exit", "sigma": 0.1})
+    return pd.DataFrame(rows)
+
+
+def test_sensitivity_spread_counts_changed_folds():
+    sp = pt.sensitivity_spread(_sens_rows({(1, "perturbation"): 0.25}))
+    rnd = sp[sp.source == "rounding"].iloc[0]
+    assert rnd.n_variants == 2 and rnd.n_folds == 2 and rnd.folds_changed == 1
+    assert rnd.max_test_spread == pytest.approx(0.25) and rnd.max_L_spread == 0
+    assert rnd.test_ref == 0.5 and rnd.test_min == pytest.approx(0.375) and rnd.test_max == 0.5
+    seed = sp[sp.source == "seed"].iloc[0]  # depth 4 against 3 on both folds
+    assert seed.folds_changed == 2 and seed.max_L_spread == 1 and seed.L_min == 4
+    # nothing changed: zero folds
+    sp0 = pt.sensitivity_spread(_sens_rows({}))
+    assert sp0[sp0.source == "rounding"].iloc[0].folds_changed == 0
+
+
+def test_sensitivity_spread_bad_input():
+    s = _sens_rows({})
+    with pytest.raises(ValueError, match="sens must have"):
+        pt.sensitivity_spread(s.drop(columns="L"))
+    with pytest.raises(ValueError, match="no reference"):
+        pt.sensitivity_spread(s[s.kind != "reference"])
+
+
+def test_ism_sensitivity_bad_input():
+    with pytest.raises(ValueError, match="seeds"):
+        pt.ism_sensitivity(["wine"], folds=[1], seeds=(0,), random_state=0)
+    with pytest.raises(ValueError, match="eps"):
+        pt.ism_sensitivity(["wine"], folds=[1], eps=0.0)
+    with pytest.raises(ValueError, match="folds"):
+        pt.ism_sensitivity(["wine"], folds=[11])
+    with pytest.raises(ValueError, match="datasets"):
+        pt.ism_sensitivity(["mnist"], folds=[1])
+
+
+def test_ism_sensitivity_small():
+    """One fold of divorce: every rounding variant gives the reference's numbers."""
+    s = pt.ism_sensitivity(["divorce"], folds=[1], perturbations=1, threads=(2,), seeds=(1,))
+    assert list(s.kind) == ["reference", "perturbation", "threads", "seed"]
+    sp = pt.sensitivity_spread(s)
+    assert sp[sp.source == "rounding"].iloc[0].folds_changed == 0

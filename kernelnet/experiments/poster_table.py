@@ -118,6 +118,8 @@ __all__ = [
     "reproduce_full_table",
     "compare_tables",
     "ism_sensitivity",
+    "live_check",
+    "ROUNDING_SENSITIVE",
     "sensitivity_spread",
     "time_table",
     "results_dir",
@@ -1088,6 +1090,15 @@ def _source_digests() -> dict:
     return out
 
 
+def _blas_kernels() -> list:
+    """``"<library> <version> <kernel family>"`` of each loaded BLAS (OpenBLAS picks its
+    kernels per processor: e.g. ``Haswell`` on AMD EPYC, ``SkylakeX`` on a Xeon)."""
+    from threadpoolctl import threadpool_info
+
+    return sorted(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}"
+                  for i in threadpool_info() if i.get("user_api") == "blas")
+
+
 def _machine() -> dict:
     import numpy
     import scipy
@@ -1096,6 +1107,7 @@ def _machine() -> dict:
     info = {"platform": platform.platform(), "python": platform.python_version(),
             "cpu_count": os.cpu_count(), "numpy": numpy.__version__, "scipy": scipy.__version__,
             "scikit-learn": sklearn.__version__}
+    info["blas"] = _blas_kernels()
     try:
         import numba
 
@@ -1304,6 +1316,109 @@ def compare_tables(a: PosterTable, b: PosterTable) -> pd.DataFrame:
                          "fresh": float(np.nanmean(y)) if np.any(~np.isnan(y)) else math.nan,
                          "max_abs_fold_diff": float(np.max(d)) if d.size else math.nan})
     return pd.DataFrame(recs)
+
+
+#: Data sets whose ISM folds follow the rounding (``ism_sensitivity``: depths and accuracies
+#: change under a 1e-13 relative input perturbation or another BLAS thread count). Their
+#: labels carry no structure the network can keep, the bandwidths are small (0.03-0.3), and
+#: every layer's random features multiply a change of their input by about 1/sigma.
+ROUNDING_SENSITIVE = ("random", "adversarial")
+#: Columns compared exactly by :func:`live_check` (discrete outcomes of a fit).
+_EXACT_COLUMNS = ("L", "train_acc", "test_acc")
+
+
+def live_check(comparison: pd.DataFrame, provenance: dict, *, seed: int,
+               machine: dict | None = None, sources: dict | None = None) -> dict:
+    """Why a live rerun differs from the committed table (or that it does not).
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        :func:`compare_tables` of the committed table and the rerun
+        (``dataset, method, column, max_abs_fold_diff``).
+    provenance : dict
+        The committed ``provenance.json`` (``parameters.random_state``, ``sources_sha256``,
+        ``machine.start``).
+    seed : int
+        The rerun's global seed.
+    machine, sources : dict, optional
+        This machine (:func:`_machine`) and the sha256 of the sources used now
+        (:func:`_source_digests`); default: measured here.
+
+    Returns
+    -------
+    dict
+        ``status``: ``"not comparable"`` (other seed), ``"identical"``, ``"library changed"``
+        (a source digest differs), ``"processor"`` (same sources, other BLAS kernels or
+        processor: depths and accuracies agree except on :data:`ROUNDING_SENSITIVE`),
+        ``"processor, beyond the sensitive sets"`` (same, but a depth or accuracy differs on
+        another data set too) or ``"unexplained"`` (same sources and processor, yet different);
+        ``worst`` (largest per-fold difference), ``worst_exact`` (largest difference of a depth
+        or accuracy outside :data:`ROUNDING_SENSITIVE`), ``changed_sources``, ``committed_on``,
+        ``rerun_on`` and ``text`` (one sentence for the chapter).
+    """
+    need = {"dataset", "method", "column", "max_abs_fold_diff"}
+    if not need <= set(comparison.columns):
+        raise ValueError(f"comparison must have the columns {sorted(need)}")
+    seed = check_int(seed, "seed", minimum=0)
+    params = provenance.get("parameters", {})
+    committed_seed = params.get("random_state")
+    machine = _machine() if machine is None else machine
+    sources = _source_digests() if sources is None else sources
+    start = provenance.get("machine", {}).get("start", {})
+
+    def where(m):
+        blas = m.get("blas")
+        kern = ", ".join(blas) if blas else "BLAS kernels not recorded"
+        return f"{m.get('cpu', 'unknown processor')} ({kern})"
+
+    d = pd.to_numeric(comparison["max_abs_fold_diff"], errors="coerce").fillna(0.0)
+    worst = float(d.max()) if len(d) else 0.0
+    exact = comparison["column"].isin(_EXACT_COLUMNS) & ~comparison["dataset"].isin(
+        ROUNDING_SENSITIVE)
+    worst_exact = float(d[exact].max()) if exact.any() else 0.0
+    committed_src = provenance.get("sources_sha256", {})
+    changed = sorted(k for k, v in committed_src.items() if sources.get(k) != v)
+    out = {"worst": worst, "worst_exact": worst_exact, "changed_sources": changed,
+           "committed_on": where(start), "rerun_on": where(machine)}
+    if committed_seed is not None and int(committed_seed) != seed:
+        out["status"] = "not comparable"
+        out["text"] = (f"not comparable with the committed table (seed {seed}, committed seed "
+                       f"{committed_seed})")
+        return out
+    if worst == 0:
+        out["status"] = "identical"
+        out["text"] = ("the same numbers as the committed table: the committed table is "
+                       "reproducible from the current code")
+        return out
+    if changed:
+        out["status"] = "library changed"
+        out["text"] = ("not identical to the committed table: the sources changed after the "
+                       f"committed run ({', '.join(changed)}; provenance.json records the "
+                       "digests of the sources it used)")
+        return out
+    same_proc = (start.get("cpu") == machine.get("cpu")
+                 and start.get("blas") is not None and start.get("blas") == machine.get("blas"))
+    if same_proc:
+        out["status"] = "unexplained"
+        out["text"] = ("not identical to the committed table although the sources, the "
+                       "processor and the BLAS kernels are the same: a bug, please report it")
+        return out
+    sens = ", ".join(ROUNDING_SENSITIVE)
+    if worst_exact == 0:
+        out["status"] = "processor"
+        out["text"] = (f"the same depths and accuracies outside {sens}, from the same sources on "
+                       f"another processor ({out['rerun_on']}; the committed table: "
+                       f"{out['committed_on']}). The other differences are rounding: BLAS "
+                       f"kernels differ per processor, and the folds of {sens} follow rounding "
+                       "(see the sensitivity table)")
+    else:
+        out["status"] = "processor, beyond the sensitive sets"
+        out["text"] = (f"from the same sources on another processor ({out['rerun_on']}; the "
+                       f"committed table: {out['committed_on']}), a depth or accuracy outside "
+                       f"{sens} differs by {worst_exact:.3g}: rounding reached a decision of the "
+                       "fit there")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
