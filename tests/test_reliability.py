@@ -78,8 +78,8 @@ def test_ism_single_precision_range_is_checked(within, scale):
 
     X, y = _blobs(n=40)
     with pytest.raises(ValueError, match="^X has spread .*ism_precision='double'"):
-        within(60, LayerwiseKernelNet(method="ism", max_layers=1, random_state=0).fit,
-               X * scale, y)
+        within(60, LayerwiseKernelNet(method="ism", max_layers=1, random_state=0,
+                                      ism_precision="single").fit, X * scale, y)
     net = within(60, LayerwiseKernelNet(method="ism", max_layers=1, random_state=0,
                                         ism_precision="double").fit, X * scale, y)
     assert net.score(X * scale, y) == 1.0  # two well-separated blobs
