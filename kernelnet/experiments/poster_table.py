@@ -439,8 +439,20 @@ def _unit_params(unit: dict) -> dict:
         # does not match these and is recomputed
         p["split"] = _fold_scheme(unit["folds"], "ws")
         p["ws_options"] = {**ws_options(unit["dataset"]), **unit.get("ws_overrides", {})}
+    if unit["method"] == "ism":
+        # a fold file made by the float32 ISM loop (before issue 15 item 9) does not match
+        # these and is recomputed
+        p["ism_numerics"] = _ism_numerics()
     p["schema"] = SCHEMA
     return p
+
+
+def _ism_numerics() -> dict:
+    """What ISM's numbers depend on beyond the unit: loop precision and bandwidth grid."""
+    from .. import layerwise
+
+    return {"precision": layerwise.LayerwiseKernelNet().ism_precision,
+            "sigma_grid": float(layerwise._SIGMA_GRID)}
 
 
 def _fold_path(folder: Path, dataset: str, method: str, fold: int) -> Path:
