@@ -347,7 +347,11 @@ def test_sigma_search_finds_local_maximum():
 #   but its ISM iterations run into the cap or cycle at layers 2-3 (n = 72, two classes made
 #   of jittered copies of the same points), and other starts stall at 0.8123 for the rest of
 #   the 30 layers, the silhouette staying below the authors' 0.80 floor: kept as an exception.
-RISE_EXCEPTIONS = {"cancer", "adversarial"}
+# The authors' normalised HSIC falls by a few 1e-3 at some layers on these (the committed table:
+# cancer 8, wine 4, adversarial 1 of 10 folds); which folds fall depends on the random-feature
+# draw (wine fold 1 rises with the basis-dependent draw of before issue 15 item 9, and falls by
+# 0.001 at layer 5 with the span-only draw).
+RISE_EXCEPTIONS = {"cancer", "adversarial", "wine"}
 
 
 @pytest.fixture(scope="module")

@@ -259,3 +259,18 @@ def test_ism_sensitivity_small():
     assert list(s.kind) == ["reference", "perturbation", "threads", "seed"]
     sp = pt.sensitivity_spread(s)
     assert sp[sp.source == "rounding"].iloc[0].folds_changed == 0
+
+
+def test_objective_falls_ignore_rounding_level_ties():
+    from kernelnet.experiments import layerwise as ch
+
+    runs = __import__("pandas").DataFrame({
+        "dataset": "random", "method": "ism", "fold": 0, "seed": 0, "n_features": 400,
+        "n_layers": 4, "stop_reason": "x", "layer": [1, 2, 3, 4],
+        "objective": [1.0, 2.0, 2.0 * (1 - 1e-11), 2.0 * (1 - 1e-11) * (1 - 1e-3)],
+        "nhsic_authors": [0.5, 0.6, 0.7, 0.8], "nhsic_cka": [0.5, 0.6, 0.7, 0.8],
+        "scatter_ratio": 1.0, "kernel_distance": 1.0, "distance_ratio": 1.0,
+        "train_accuracy": 1.0, "sigma": 1.0, "width": 4})
+    s = ch.run_summary(runs).iloc[0]
+    assert s.objective_falls == 1  # the 1e-3 fall counts, the 1e-11 tie does not
+    assert s.objective_max_fall == pytest.approx(1e-3)

@@ -452,7 +452,7 @@ def _ism_numerics() -> dict:
     from .. import layerwise
 
     return {"precision": layerwise.LayerwiseKernelNet().ism_precision,
-            "sigma_grid": float(layerwise._SIGMA_GRID)}
+            "sigma_grid": float(layerwise._SIGMA_GRID), "features": "span"}
 
 
 def _fold_path(folder: Path, dataset: str, method: str, fold: int) -> Path:
