@@ -866,8 +866,12 @@ def student_teacher_learning_curve(N, M, method, eta, sigma, n_steps, e0):
     t = np.arange(n_steps + 1, dtype=np.float64)
     if abs(1.0 - rho) < 1e-300:
         return e0 + c * t
-    pw = rho**t
-    return pw * e0 + c * (1.0 - pw) / (1.0 - rho)
+    with np.errstate(over="ignore", invalid="ignore"):
+        pw = rho**t
+        # a zero term stays zero when rho**t overflows (inf * 0 would read NaN)
+        first = pw * e0 if e0 else np.zeros_like(t)
+        second = c * (1.0 - pw) / (1.0 - rho) if c else np.zeros_like(t)
+    return first + second
 
 
 @njit(cache=True)

@@ -831,7 +831,11 @@ def random_features(Y, C, m: int, *, activation: str = "tanh", reg: float = 1e-8
     random_state : int or Generator, optional
     """
     Y = as_matrix(Y, "Y")
-    C = as_matrix(C, "C", allow_1d=False) if np.ndim(C) != 1 else as_matrix(np.asarray(C)[None, :], "C")
+    try:
+        one_row = np.ndim(C) == 1
+    except ValueError as exc:  # ragged nested sequences
+        raise ValueError(f"C must be a numeric array: {exc}") from None
+    C = as_matrix(C, "C", allow_1d=False) if not one_row else as_matrix(np.asarray(C)[None, :], "C")
     if C.shape[1] != Y.shape[1]:
         raise ValueError(f"C must have {Y.shape[1]} columns (examples), got shape {C.shape}")
     m = check_int(m, "m", minimum=1)
