@@ -405,7 +405,8 @@ def test_poster_code_verdict_branches():
     assert r.loc["wine", "agree"] and not r.loc["divorce", "agree"]
     mk = lambda flags: pd.DataFrame({"agree": flags})  # noqa: E731
     assert pt.poster_code_verdict(mk([True] * 8)) == "reproduced"
-    assert pt.poster_code_verdict(mk([True] * 4 + [False] * 4)) == "reproduced with a caveat"
+    assert pt.poster_code_verdict(mk([True] * 5 + [False] * 3)) == "reproduced with a caveat"
+    assert pt.poster_code_verdict(mk([True] * 4 + [False] * 4)) == "not reproduced"
     assert pt.poster_code_verdict(mk([True] * 3 + [False] * 5)) == "not reproduced"
     assert pt.poster_code_verdict(mk([])) == "not checked yet"
 

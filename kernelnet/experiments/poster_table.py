@@ -1608,19 +1608,44 @@ def ws_three_references(ours: pd.DataFrame | None = None) -> pd.DataFrame:
     return out
 
 
+#: What the referee tried against ``000.ws-vs-code`` (the referee rule, CONTRIBUTING.md): the
+#: other stored run and the first version of the authors' repository, other readings of the
+#: poster's columns, and the code's run-to-run spread. Numbers from the referee's report
+#: (scratch scripts re-implementing the 2020 version on the authors' W_s folds, not shipped).
+REFEREE_WS_VS_CODE = (
+    "referee: the repository's other stored run of the same version-2 code (969eed8, another "
+    "split and noise draw) agrees with the poster on the same 3 of 8 sets (random 1.6 layers, "
+    "spiral 1.0, face 2.2 / 0.94, divorce 11.8)",
+    "referee: the repository's 2020 first version (a0f27b4: 10,000 random features, fixed "
+    "output sigma 0.15, stop at normalised HSIC 0.97, at most 14 layers), re-implemented on the "
+    "W_s training folds: random 12.6 +- 1.6 layers (fits the poster's 12), adversarial 4.4 "
+    "(raw) or 9.9 (z-scored) against 12.7; it has no cross-validation or test accuracy",
+    "referee: Neural_Indicator_Kernel_ISM, all 7 commits: no W_s code",
+    "referee: depth counted +1 / -1: agrees on 2 / 1 of 8 sets; accuracy read as error or "
+    "train/test columns swapped: 0 of 8; test accuracy alone 6 of 8, train accuracy alone 7 of "
+    "8: depth is what differs",
+    "referee: H* within 0.03 on 2 of 8, MSE on another scale (2-60 against 0.01-0.13), times "
+    "3-10x slower: a different code version, not noise",
+    "referee: tolerance from the code's run-to-run spread (adversarial 9.3 vs 11.4 layers in "
+    "two stored runs): adversarial consistent (Welch t 0.6-1.9), 4 of 8; random, spiral, face "
+    "and divorce stay beyond their spread",
+)
+
+
 def poster_code_verdict(refs: pd.DataFrame) -> str:
     """Is the poster's W_s row what the authors' published W_s code produced?
 
     ``"reproduced"`` when every data set ``agree``s (depth within one layer, mean test accuracy
-    within 0.03), ``"reproduced with a caveat"`` when at least half do, ``"not reproduced"``
-    otherwise.
+    within 0.03), ``"reproduced with a caveat"`` when more than half do, ``"not reproduced"``
+    otherwise. (Half is not enough: the referee found adversarial consistent with the code
+    within its own run-to-run spread, 4 of 8, while the other four sets miss decisively.)
     """
     if refs.empty:
         return "not checked yet"
     n_ok = int(refs.agree.astype(bool).sum())
     if n_ok == len(refs):
         return "reproduced"
-    if 2 * n_ok >= len(refs):
+    if 2 * n_ok > len(refs):
         return "reproduced with a caveat"
     return "not reproduced"
 
@@ -1799,8 +1824,13 @@ def _findings(p, seed, ref, targets, ws_sum, refs, ws_noise, ws_variants) -> lis
             + _set_list(off, lambda r: f"{r.dataset} ({r.L_poster:.1f} vs "
                                                 f"{r.L_code:.1f} layers, test {r.test_poster:.2f} "
                                                 f"vs {r.test_code:.2f})")
-            + "; the stored results come from the repository's 'version 2' (commit 20c6509, "
-              "'added version 2'), and what produced the poster's row is not published"),
+            + "; the stored results come from the repository's version 2 code (commit "
+              "19ac07f; 969eed8 and 20c6509 are two stored runs of it, and both disagree "
+              "with the poster on the same sets); adversarial is consistent with the code "
+              "within its own run-to-run spread (two stored runs: 9.3 and 11.4 layers), the "
+              "other misses are far beyond it. The code that produced the poster's row is "
+              "not published: the repository's 2020 first version fits random's 12 layers but "
+              "has no cross-validation or test accuracy and gives adversarial 4-10 layers"),
         tried=("the authors' own stored per-fold results of the published code",
                "our port of that code with its per-set bandwidth lists, extra-column rule and "
                "random-feature normaliser on its stored W_s split (000.ws-port)",
@@ -1808,7 +1838,8 @@ def _findings(p, seed, ref, targets, ws_sum, refs, ws_noise, ws_variants) -> lis
                "sets where our port and the stored results differ most",
                *(f"our W_s with extra-column rule '{r.variant}' (exact normaliser, the code's "
                  f"bandwidth lists, its folds): agrees with the poster on {r.agree} of "
-                 f"{r.n_sets} sets" for r in ws_variants.itertuples()))
+                 f"{r.n_sets} sets" for r in ws_variants.itertuples()),
+               *REFEREE_WS_VS_CODE)
         if v == "not reproduced" else ()))
     # 000.ws-port: our W_s against the authors' published W_s code
     v = ws_port_verdict(ws_sum)
