@@ -1622,6 +1622,27 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         output at :math:`\sigma_b`.
     stop_reason_ : str
     fit_time_ : float
+
+    Notes
+    -----
+    Like scikit-learn's ``SVC``, the estimator does not scale its input, and the bandwidth search
+    and the stopping rules assume features on comparable scales: the authors z-score every fold.
+    Put a ``StandardScaler`` in front of it. On the raw wine data the ISM network scores about
+    0.78 in 5-fold cross-validation, behind a scaler about 0.96 (the example below checks both).
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from kernelnet.datasets import load
+    >>> from kernelnet.layerwise import LayerwiseKernelNet
+    >>> X, y = load("wine")
+    >>> scaled = make_pipeline(StandardScaler(), LayerwiseKernelNet(random_state=0))
+    >>> bool(cross_val_score(scaled, X, y, cv=5).mean() > 0.9)
+    True
+    >>> bool(cross_val_score(LayerwiseKernelNet(random_state=0), X, y, cv=5).mean() < 0.85)
+    True
     """
 
     # "fast" (QR-reduced, fused kernel, subset eigh) or "numpy" (the plain reference route of

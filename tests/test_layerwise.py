@@ -733,3 +733,20 @@ def test_ws_rff_normaliser_approximates_the_exact_one():
     assert np.all(np.abs(ratio - 1) < 0.1) and np.any(np.abs(ratio - 1) > 1e-6)
     with pytest.raises(ValueError, match="ws_normaliser"):
         LayerwiseKernelNet("closed_form", ws_normaliser="approx").fit(X, y)
+
+
+def test_estimator_docstring_example_runs():
+    """The Pipeline example in LayerwiseKernelNet's docstring runs as a doctest (issue 17)."""
+    import doctest
+
+    from kernelnet import layerwise
+
+    finder = doctest.DocTestFinder()
+    tests = [t for t in finder.find(layerwise.LayerwiseKernelNet, "LayerwiseKernelNet",
+                                    globs={}) if t.examples]
+    assert tests, "LayerwiseKernelNet has no doctest example"
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for t in tests:
+        runner.run(t)
+    result = runner.summarize(verbose=False)
+    assert result.attempted >= 2 and result.failed == 0
