@@ -1311,7 +1311,10 @@ def hebbian(X, w0, eta, record_every=1, backend="numba"):
         divergence the rule is known for (the theorem, not an error). Once a weight has
         overflowed, entries that would be NaN (``inf - inf``) read ``inf``: a marker, never NaN.
     """
-    w0a = np.asarray(w0)
+    try:
+        w0a = np.asarray(w0)
+    except ValueError as exc:  # ragged nested sequences
+        raise ValueError(f"w0 must be a numeric vector or matrix: {exc}") from None
     one = w0a.ndim == 1
     W0 = as_vector(w0, "w0")[None, :] if one else as_matrix(w0, "w0")
     out = _run_hebb(X, W0, eta, 0, record_every, backend, "w0")
