@@ -951,3 +951,11 @@ def test_run_findings_and_prose_cover_the_notebook():
             used |= set(re.findall(r"\{glue:text\}`([^`]+)`", "".join(c["source"])))
     published = {claims.glue_key(i) for i in ids} | {claims.glue_key(i, "note") for i in ids}
     assert used <= set(pr) | published, used - set(pr) - published
+
+
+def test_ordering_verdict_branches():
+    assert ex.ordering_verdict([1, 2], [3, 4]) == "reproduced"
+    assert ex.ordering_verdict([1, 2, 5], [3, 4, 4]) == "reproduced with a caveat"
+    assert ex.ordering_verdict([5, 5], [3, 4]) == "not reproduced"
+    with pytest.raises(ValueError, match="same shape"):
+        ex.ordering_verdict([1], [1, 2])

@@ -669,3 +669,10 @@ def test_run_findings_and_prose_cover_the_notebook():
             used |= set(re.findall(r"\{glue:text\}`([^`]+)`", "".join(c["source"])))
     published = {claims.glue_key(i) for i in ids} | {claims.glue_key(i, "note") for i in ids}
     assert used <= set(pr) | published, used - set(pr) - published
+
+
+def test_indefinite_verdict_branches():
+    assert ex.indefinite_verdict([0, 5], [3, 4]) == "reproduced"
+    assert ex.indefinite_verdict([0, 0], [3, 4]) == "not reproduced"
+    with pytest.raises(ValueError, match="same shape"):
+        ex.indefinite_verdict([1], [1, 2])

@@ -59,6 +59,7 @@ __all__ = [
     "inverse_crime_verdict",
     "second_term_verdict",
     "coupling_verdict",
+    "indefinite_verdict",
     "adversarial_verdict",
     "PARAMETERS",
     "LECTURE_SIZES",
@@ -596,7 +597,11 @@ def curvature_vs_distance(perturbations=(0.01, 0.1, 0.3), *, n: int = 500, n_f: 
         eigs = {k: np.linalg.eigh(Hm) for k, Hm in Hs.items()}
         ev = eigs["exact"][0]
         K0 = recovery_errors(*prob.unpack(x), d["K"], d["b"], d["W"])["K_rel_error"]
+        rv = np.linalg.eigvalsh(He - Hg)  # the neglected term itself
+        rtol = ZERO_TOL * max(abs(ev).max(), 1e-300)
         row = {"point": name, "perturbation": eps, "excess": E - H_ent, "K_rel_error": K0,
+               "residual_n_neg": int(np.sum(rv < -rtol)),
+               "residual_n_pos": int(np.sum(rv > rtol)),
                "second_term": float(np.linalg.norm(He - Hg) / np.linalg.norm(He)),
                "coupling": float(np.linalg.norm(Hg - Hb) / np.linalg.norm(Hg)),
                "n_negative": int(np.sum(ev < -ZERO_TOL * ev[-1])),
@@ -1003,6 +1008,18 @@ def coupling_verdict(coupling_ratios, block_K_errors, coupled_K_errors, *,
     return "finding of ours", True
 
 
+def indefinite_verdict(n_neg, n_pos) -> str:
+    """``001.gn-second-indefinite``: the neglected term "can be indefinite".
+
+    ``n_neg``, ``n_pos``: its negative and positive eigenvalue counts at the points away from the
+    truth. ``reproduced`` when it has both signs at some point; ``not reproduced`` otherwise.
+    """
+    n_neg, n_pos = np.asarray(n_neg), np.asarray(n_pos)
+    if n_neg.shape != n_pos.shape or n_neg.size == 0:
+        raise ValueError("n_neg and n_pos must be non-empty and of the same shape")
+    return "reproduced" if bool(np.any((n_neg > 0) & (n_pos > 0))) else "not reproduced"
+
+
 def adversarial_verdict(fooled: bool, relative_norm: float, *, small: float = 0.5) -> str:
     """``001.adversarial``: a small perturbation d makes the classifier predict the target.
 
@@ -1302,6 +1319,16 @@ def _findings(p, ranks, pk, checks, land, crime, ident, curv, budgets, variants,
               "not reproduced": "the neglected term does not shrink towards the truth"}[v],
         tried=("distances " + ", ".join(f"{e:.0%}" for e in p["perturbations"])
                + " and a random start",) if v == "not reproduced" else ()))
+    # 001.gn-second-indefinite
+    v = indefinite_verdict(off.residual_n_neg.to_numpy(), off.residual_n_pos.to_numpy())
+    out.append(Finding(
+        "001.gn-second-indefinite", v, crime_regime + "; truth + "
+        + ", ".join(f"{e:.0%}" for e in p["perturbations"]) + " and the random start",
+        values={f"neg_pos_at_{r.point}": f"{r.residual_n_neg} / {r.residual_n_pos}"
+                for r in off.itertuples()},
+        figures=("single_layer_curvature",), section="sl-gauss-newton",
+        note="" if v == "reproduced" else "the neglected term had one sign at every point",
+        tried=("the distances listed",) if v == "not reproduced" else ()))
     # 001.gn-coupling
     def per_seed(prefix):
         sub = all_budgets[all_budgets.method.str.startswith(prefix)]
