@@ -20,6 +20,25 @@ Usage::
 
 Each call runs in a child process that reports before and after every call; a child that stops
 answering is killed, the call is counted as a hang and the probe goes on with the next call.
+
+Issue 20, measured with ``--timeout 20`` (116 functions, 4,615 bad-input calls; "before" is commit
+203fc44 run with ``PYTHONPATH`` pointing at it and summarised with this file's rules):
+
+    =========  ======  =====
+    outcome    before  after
+    =========  ======  =====
+    error        2520   3166
+    misnamed      219      0
+    finite       1589   1442
+    flagged         0      7   (Hebbian growth to inf, a diverged student-teacher run,
+                                fit_loglog_slope's "no slope" nan)
+    nan           204      0
+    wrongtype      73      0
+    hang           10      0
+    =========  ======  =====
+
+With the three twolayer functions added since (119 functions, 4,752 calls): 3273 / 0 / 1472 / 7
+/ 0 / 0 / 0.
 """
 
 from __future__ import annotations
