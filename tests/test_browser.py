@@ -469,3 +469,67 @@ def test_claims_page_table_and_filter(built_html, server, browser):
     finally:
         context.close()
 
+
+
+#: The smallest font a figure may show, in CSS pixels as displayed (issue 17).
+MIN_FIGURE_FONT_PX = 8.0
+
+_FIGURE_SIZES = """async () => {
+  const figs = [...document.querySelectorAll('main figure')];
+  const out = [];
+  for (const f of figs) {
+    const img = f.querySelector('img');
+    if (!img) continue;
+    try { await img.decode(); } catch (e) {}
+    out.push({id: f.id, natural: img.naturalWidth,
+              shown: img.getBoundingClientRect().width});
+  }
+  return out;
+}"""
+
+
+@pytest.mark.book
+def test_figures_are_legible_as_shown(built_html, server, browser):
+    """Every figure's smallest text, as displayed at 1300 px, is at least 8 CSS pixels.
+
+    The smallest font size in points and the PNG's dpi come from the figure's savefig sidecar;
+    the displayed and natural widths from the browser: px = pt * dpi / 72 * shown / natural.
+    """
+    from kernelnet.bookpages import figure_table
+
+    rows = figure_table(ROOT / "_build" / "executed")
+    legible = {}
+    for row in rows:
+        leg = row["provenance"].get("legibility")
+        assert leg, f"figure {row['name']} has no legibility record in its sidecar"
+        legible[row["label"]] = (row["name"], leg)
+    context = browser.new_context(viewport={"width": 1300, "height": 1000},
+                                  service_workers="block")
+    measured, small = {}, []
+    try:
+        for doc in toc_pages():
+            if not doc.startswith("notebooks/"):
+                continue
+            page = context.new_page()
+            page.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname in
+                       ("127.0.0.1", "localhost") else r.abort())
+            page.goto(f"{server}/{doc}.html", wait_until="load")
+            for fig in page.evaluate(_FIGURE_SIZES):
+                if fig["id"] not in legible or not fig["natural"]:
+                    continue
+                name, leg = legible[fig["id"]]
+                if leg["min_font_pt"] is None:
+                    continue
+                px = leg["min_font_pt"] * leg["inline_dpi"] / 72 * fig["shown"] / fig["natural"]
+                measured[name] = round(px, 2)
+                if px < MIN_FIGURE_FONT_PX:
+                    small.append(f"{doc}: {name} smallest text {px:.1f} px as shown "
+                                 f"({leg['min_font_pt']:g} pt, {leg['size_inches'][0]:g} in wide, "
+                                 f"shown at {fig['shown']:.0f} of {fig['natural']} px)")
+            page.close()
+    finally:
+        context.close()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "figure_font_px.json").write_text(json.dumps(measured, indent=1, sort_keys=True))
+    assert measured, "no figure was measured"
+    assert not small, "\n".join(small)
