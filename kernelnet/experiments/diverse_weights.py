@@ -1033,6 +1033,27 @@ UNDERFIT_RATIO = 5.0
 T_LINE = 2.0
 
 
+#: What the referee tried against ``003.reg-table`` (the referee rule, CONTRIBUTING.md), from
+#: the referee's report (scratch runs with this module's ``regulariser_runs``, not shipped).
+REFEREE_REG_TABLE = (
+    "referee: finer lambda grid 0.03/0.1/0.3/1/3/10 at n = 10, 15 (m = 800, 6,000 steps, 8 "
+    "repeats): better nowhere (t >= -1.31); worse at lambda >= 1 (n = 15: t 2.03, 2.47, 4.47; "
+    "pooled sign test worse, p = 0.021 at lambda 3 and 0.001 at lambda 10)",
+    "referee: a fixed short budget of 1,000 steps at n = 10/15/20, lambda 0.3/1/3: no speed-up; "
+    "lambda 0.3 t -0.04, 1.33, -2.84 (one of about 45 comparisons, chance level); lambda 1 and 3 "
+    "worse (t up to 3.87; 2 of 24 runs better)",
+    "referee: fewer samples, m = 200 (an overfitting regime, no-reg error ratio about 1.1, unlike "
+    "the talk's), two seeds: lambda 1 t -2.28 (n = 10), -2.86 (n = 15, one seed), 0.06 (n = 20); "
+    "pooled t -2.76 but better in only 26 of 46 runs (sign test not significant); lambda 3 t "
+    "-0.31, -2.09, +1.33",
+    "referee: a random-sign ReLU teacher (20 units, m = 400, 3,000 steps, widths 5/10/20, ratio "
+    "3.5): lambda 0.3 t 0.26, 0.40, -0.23; lambda 3 t 2.03, 1.05, 3.22 (worse)",
+    "referee: the talk's own table as a test (Welch, its repeats not stated): with 5 repeats t "
+    "-1.67, -1.47, +0.46, -1.76; with 10 repeats -2.36, -2.08, +0.65, -2.49; the regulariser is "
+    "worse at n = 200 in the talk itself",
+)
+
+
 def underfit_ratio(no_reg_test_by_width):
     """Unregularised test error at the smallest width over that at the largest."""
     s = pd.Series(no_reg_test_by_width).sort_index()
@@ -1366,6 +1387,7 @@ def _findings(p, quick, gram, gram_info, spec_table, spec_info, draws, key, disc
               "n >= d, up to constants")))
 
     # 003.reg-table ---------------------------------------------------------------------------
+    # (the referee's settings, REFEREE_REG_TABLE, are appended to what the chapter tried)
     lam = p["reg_lambda"]
     main = reg_paired[reg_paired.reg == lam].sort_values("n")
     nr = reg_raw[reg_raw.reg == 0].groupby("n").test.mean()
@@ -1397,6 +1419,7 @@ def _findings(p, quick, gram, gram_info, spec_table, spec_info, draws, key, disc
         f"{p['reg_steps']} steps (the verdict) and {p['reg_short_steps']} steps at n = "
         f"{_fmt_list(p['reg_short_widths'])} (paired t "
         + _fmt_list(f"{t:.1f}" for t in short_paired.sort_values('n').t) + ")",
+        *REFEREE_REG_TABLE,
     )
     F.append(Finding(
         "003.reg-table", v,
