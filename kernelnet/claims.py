@@ -550,8 +550,9 @@ def write_claims_page(records: Iterable[Mapping], page, *, figure_labels: Mappin
         if r["section"] and sections is not None and r["section"] not in sections:
             raise ValueError(f"claim {r['id']} names section {r['section']!r}, which no chapter "
                              "defines (a MyST target '(label)=')")
-        chapter = (f"{{ref}}`{r['section']}`" if r["section"]
-                   else f"{{doc}}`../notebooks/{r['chapter']}`")
+        # explicit link text: a chapter's label may sit before a paragraph, not a heading
+        chapter = (f"{{ref}}`{r['chapter'][:2]}: {r['section']} <{r['section']}>`"
+                   if r["section"] else f"{{doc}}`../notebooks/{r['chapter']}`")
         lines.append("| " + " | ".join([
             f"`{r['id']}`", r["source"], _cell(r["location"]), _cell(r["statement"]),
             _cell(r["source_regime"]), _cell(r["regime"]), f"**{r['verdict']}**",

@@ -227,7 +227,7 @@ def test_page_rejects_unknown_section(tmp_path):
         claims.write_claims_page([rec], tmp_path / "c.md", sections={"sec-other": "07_x"},
                                  reg=REG)
     claims.write_claims_page([rec], tmp_path / "c.md", sections={"sec-missing": "07_x"}, reg=REG)
-    assert "{ref}`sec-missing`" in (tmp_path / "c.md").read_text()
+    assert "{ref}`07: sec-missing <sec-missing>`" in (tmp_path / "c.md").read_text()
 
 
 def test_section_labels_reads_myst_targets(tmp_path):
