@@ -953,7 +953,7 @@ def ism_sensitivity(datasets=("random", "adversarial"), folds=None, *, perturbat
 
     For each (data set, fold) of the table's ISM units (authors' folds, preprocessing and
     seed as in the committed table): the ``reference`` fit; ``perturbation`` fits with the
-    training input multiplied by :math:`1 + arepsilon g`, :math:`g \sim \mathcal N(0, 1)`
+    training input multiplied by :math:`1 + \varepsilon g`, :math:`g \sim \mathcal N(0, 1)`
     per entry (``eps`` relative, default 1e-13: about the rounding another processor's BLAS
     kernels leave after a few operations); ``threads`` fits with BLAS on that many threads
     (different summation order, the rounding of another machine); and ``seed`` fits with the
