@@ -905,12 +905,12 @@ def unbiased_verdict(linear_bias_max: float, bias_zero_everywhere: bool, slope: 
 
 def variance_verdict(rel_var_measured: float, rel_var_exact: float, z: float,
                      n_perturbed: int) -> str:
-    """``002.wp-variance``: weight perturbation "suffers from extremely high variance".
+    r"""``002.wp-variance``: weight perturbation "suffers from extremely high variance".
 
     ``rel_var_*`` are per-draw variances in units of ``||G||^2``; ``z`` the deviation of the
     measured from the exact one in standard errors. ``reproduced`` when the variance grows with
     the number of perturbed weights (at least ``n_perturbed / 2``) and matches the exact
-    formula (|z| <= 4); ``reproduced with a caveat`` when it grows but the formula is off;
+    formula (:math:`|z| \le 4`); ``reproduced with a caveat`` when it grows but the formula is off;
     ``not reproduced`` when it does not grow.
     """
     check_int(n_perturbed, "n_perturbed", minimum=1)

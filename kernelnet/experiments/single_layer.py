@@ -501,7 +501,7 @@ def identifiability(*, n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40, 
     -------
     dict
         ``eigenvalues`` (ascending, exact Hessian), ``block_eigenvalues`` (the slide's block
-        Gauss-Newton), ``n_zero`` (|lambda| <= ZERO_TOL lambda_max), ``n_shift`` (= m),
+        Gauss-Newton), ``n_zero`` (:math:`|\lambda| \le` ZERO_TOL :math:`\lambda_{\max}`), ``n_shift`` (= m),
         ``alignment`` (cosine of the largest principal angle between the numerical null space
         and the shift directions; 1 = the same subspace), ``smallest_positive``, ``largest``,
         ``condition`` (largest / smallest positive), ``gap`` (smallest positive / largest
