@@ -251,7 +251,7 @@ def check_not_diverged(traj, *, name: str, value, what: str, record_every: int =
     """Raise a ``ValueError`` naming the step-size argument (and the data arguments ``data``
     whose scale sets the stable step) if a trainer's trajectory (first axis = recorded steps)
     holds inf or NaN: a diverging trainer says so and at which step, instead of returning NaN
-    as numbers (issue 20)."""
+    as numbers."""
     k = first_nonfinite(traj)
     if k is not None:
         scale = f" the scale of {' and '.join(data)}" if data else " this input"

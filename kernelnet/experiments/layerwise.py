@@ -1,6 +1,6 @@
 r"""Chapters 1-2: layer-wise kernel networks on the poster's eight data sets (seed 000).
 
-One module, two chapter entries (the chapter contract, issue 14): :data:`PARAMETERS_01` and
+One module, two chapter entries (the chapter contract): :data:`PARAMETERS_01` and
 :func:`run_01` for ``01_layerwise_kernel_networks`` (Theorems 1-2, Claim 1, Experiment 1),
 :data:`PARAMETERS_02` and :func:`run_02` for ``02_optimality_and_implicit_regularisation``
 (Claims 2-6, Corollaries 2.1-2.2, Experiment 2, Observations 1-3, the ISM width rule). Both

@@ -863,7 +863,7 @@ def identity_kernel_hsic(dataset: str, fold: int, *, folds: str = "authors") -> 
 
 
 def check_targets(table: PosterTable) -> dict:
-    r"""Issue 5's targets on a table: ISM accuracy near the poster, ISM's :math:`H_l` rising.
+    r"""The book's targets on a table: ISM accuracy near the poster, ISM's :math:`H_l` rising.
 
     Returns
     -------
@@ -1651,7 +1651,7 @@ def poster_code_verdict(refs: pd.DataFrame) -> str:
 
 
 def ism_table_verdict(accuracy: pd.DataFrame) -> str:
-    """The poster's ISM row on :data:`ACCURACY_TARGETS`: test accuracy within 0.05 (issue 5).
+    """The poster's ISM row on :data:`ACCURACY_TARGETS`: test accuracy within 0.05.
 
     ``"reproduced"`` when every target set present is within; ``"reproduced with a caveat"``
     when all but one are, or when some target sets are missing; ``"not reproduced"`` when two
