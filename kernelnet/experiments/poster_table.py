@@ -165,7 +165,7 @@ QUICK_FOLDS = 2
 FULL_MAX_EPOCHS = 20
 #: Epoch cap of the MLP baselines in the quick table.
 QUICK_MAX_EPOCHS = 5
-#: The six data sets where ISM's test accuracy should be within 0.05 of the poster (issue 5).
+#: The six data sets where ISM's test accuracy should be within 0.05 of the poster.
 ACCURACY_TARGETS = ("wine", "cancer", "car", "divorce", "face", "spiral")
 #: Tolerance of that target.
 ACCURACY_TOLERANCE = 0.05
@@ -1472,7 +1472,7 @@ def time_table(table: PosterTable) -> pd.DataFrame:
 # W_s: three references kept apart (ours, the authors' published code, the poster)
 # ---------------------------------------------------------------------------------------------
 
-#: Data sets of the check of our W_s against the authors' stored W_s results (issue 15 item 3).
+#: Data sets of the check of our W_s against the authors' stored W_s results.
 WS_CODE_TARGETS = ("wine", "cancer", "car", "face", "spiral")
 #: A fold agrees in depth when our L is within this many layers of the authors' stored L.
 WS_DEPTH_TOLERANCE = 1
