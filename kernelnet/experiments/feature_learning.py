@@ -1199,7 +1199,7 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width):
                                                 if np.isfinite(ne_m.n_eps[d]) else f"> {n_max}")
                    for d in ds},
                 **{f"error_at_nmax_d{d}": float(last.error[d]) for d in ds}},
-        figures=("curse_of_dimensionality",),
+        figures=("feature_learning_curse_of_dimensionality",),
         tried=(f"bandwidths {', '.join(f'{b:g}' for b in grid)} x the median heuristic "
                f"(best at the grid's edge in {edge} of {int(live.sum())} cells not at the floor "
                "of the solve)", "ridges 1e-6, 1e-4, 1e-2, 1 (relative to the mean diagonal)",
@@ -1257,7 +1257,7 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width):
         values={"remainder_slope": slope_exact, "c_fit_at_dmax": float(agg.c_mc[dmax]),
                 "c_err_at_dmax": float(agg.c_err[dmax]), "cos_at_dmax": float(agg.cos_exact[dmax]),
                 "mc_error_over_errorbar_mean": float(ratio.mean())},
-        figures=("lemma1_population_gradient",),
+        figures=("feature_learning_lemma1_population_gradient",),
         note={"reproduced": "",
               "reproduced with a caveat": "one of the two checks (remainder slope -1 within "
                                           "0.15; constant within two error bars) missed",
@@ -1319,7 +1319,7 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width):
         values={f"spread_neuron_{k}": v for k, v in sp["neuron_noise_median"].items()}
         | {f"spread_neuron_mean_{k}": v for k, v in sp["neuron_noise_mean"].items()}
         | {f"spread_neuron_sine_{k}": v for k, v in sp["neuron_sin_median"].items()},
-        figures=("first_step_alignment",),
+        figures=("feature_learning_first_step_alignment",),
         note={"reproduced": "",
               "reproduced with a caveat": "the per-neuron gradient error collapses on "
                                           "n/(d^2 r) only within a wider spread, or another "
@@ -1335,7 +1335,7 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width):
         "004.first-step-pooled", "finding of ours", regime_al,
         values={f"spread_pooled_{k}": v for k, v in sp["sin_max"].items()}
         | {"sin_at_n_eq_d2r_slope_in_d": slope_at1},
-        figures=("first_step_alignment",),
+        figures=("feature_learning_first_step_alignment",),
         note=(f"the top-r subspace of W1, pooled over all m neurons, collapses best on "
               f"{pooled_best} (spread {sp['sin_max'].get(pooled_best, float('nan')):.2f}; on "
               f"n/(d^2 r): {sp['sin_max']['n/(d^2 r)']:.2f}): it estimates the range of H, "
@@ -1403,7 +1403,7 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width):
         values={"wins": wins, "pairs": pairs,
                 **{f"slope_alg1_p{pp}": fits[("algorithm1", pp)] for pp in ps
                    if ("algorithm1", pp) in fits}},
-        figures=("sample_complexity",),
+        figures=("feature_learning_sample_complexity",),
         note=(f"Algorithm 1 reaches error {THRESHOLD_SC} with fewer samples than the NTK at "
               f"{wins} of {pairs} (d, p) pairs; d spans less than a decade, so the exponent of "
               "d^2 r + d r^p is not pinned"),
@@ -1417,7 +1417,7 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width):
     findings.append(Finding(
         "004.kernel-dp", vk, regime_sc,
         values={f"slope_ntk_p{pp}": fits[("ntk", pp)] for pp in ps if ("ntk", pp) in fits},
-        figures=("sample_complexity",),
+        figures=("feature_learning_sample_complexity",),
         note={"reproduced with a caveat":
               "the NTK's n grows faster in d than Algorithm 1's; at these d the count of "
               "polynomials binom(d+p, p) is pre-asymptotic, so the exponent p is not pinned",
@@ -1487,7 +1487,7 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width):
         values={**{f"error_H0_p{pp}": err_h0[pp] for pp in err_h0},
                 **{f"error_control_p{pp}": err_ct[pp] for pp in err_ct},
                 **{f"error_rf_H0_p{pp}": err_rf0[pp] for pp in err_rf0}},
-        figures=("assumption2",),
+        figures=("feature_learning_assumption2",),
         note={"reproduced": "",
               "reproduced with a caveat": "without H, Algorithm 1 learns far worse than with it "
                                           "at the same sizes, but not nothing: the gradient "
@@ -1501,7 +1501,7 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width):
     findings.append(Finding(
         "004.thm2", "not checkable here", regime_a2,
         values={f"n_over_d^(p/2)_p{pp}": nmax_a2 / d_a2 ** (pp / 2) for pp in err_h0},
-        figures=("assumption2",),
+        figures=("feature_learning_assumption2",),
         note=("a lower bound over every correlational statistical-query learner (queries "
               "answered up to an adversarial tolerance) cannot be checked by running one "
               "learner; what Algorithm 1 does learn of the H = 0 targets here comes through the "
@@ -1540,7 +1540,7 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width):
         f"ridge; excess L1 loss = test mean absolute error (noiseless labels)",
         values={"l1_slope_in_m": slope_w, "l1_slope_small_m": slope_w_small,
                 "a_norm_slope_in_m": anorm_slope},
-        figures=("width_sweep",),
+        figures=("feature_learning_width_sweep",),
         note={"reproduced": "",
               "reproduced with a caveat": "the loss falls with m, but more slowly than "
                                           "m^(-1/2) over the whole range: the n terms, fixed "
@@ -1580,7 +1580,7 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width):
         f"{int(solv.n.min()):,}..{int(solv.n.max()):,}, one thread",
         values={"cholesky_time_slope": s_ch, "pcg_time_slope": s_pc,
                 "richardson_converged": rich_conv},
-        figures=("solver_scaling",),
+        figures=("feature_learning_solver_scaling",),
         note={"reproduced": "",
               "reproduced with a caveat": "one of the two (Cholesky time slope at least 2.3; "
                                           "plain Richardson not converging within its cap) "
@@ -1619,7 +1619,7 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width):
         f"ReLU network, {T:,} iterations each",
         values={"kernel_train_mse": float(k_T.train_mse), "network_train_mse": float(n_T.train_mse),
                 "kernel_rmse_away": float(k_T.rmse_away), "network_rmse_away": float(n_T.rmse_away)},
-        figures=("heaviside_kernel_vs_network",),
+        figures=("feature_learning_heaviside_kernel_vs_network",),
         note="" if vh == "reproduced" else "the network did not fit the jump better",
         tried=(("two bandwidths", "RMS error away from the jump") if vh == "not reproduced"
                else ()),

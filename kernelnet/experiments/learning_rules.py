@@ -1169,7 +1169,7 @@ def _findings(p, lag, est, bias, sc, act, lin, heb, pca, dl, per):
         "substitution and by one dense solve",
         values={"max_rel_err": err, "taylor_order": float(lag["check"].order1),
                 "taylor_order_control": float(lag["check_wrong"].order1)},
-        figures=("lagrangian_backprop_taylor",), section="lr-lecun",
+        figures=("learning_rules_lagrangian_backprop_taylor",), section="lr-lecun",
         note={"reproduced": "",
               "reproduced with a caveat": "the negative control did not fail the Taylor test",
               "not reproduced": "multipliers and backprop deltas differ"}[v],
@@ -1194,7 +1194,7 @@ def _findings(p, lag, est, bias, sc, act, lin, heb, pca, dl, per):
                     "measured_over_predicted": float(small.ratio),
                     "bias_rel_largest_sigma": float(t.bias_rel.iloc[-1]),
                     "largest_sigma": float(t.sigma.iloc[-1])},
-            figures=("wp_np_gradient_estimates", "wp_np_bias_nonlinear"), section="lr-bias",
+            figures=("learning_rules_wp_np_gradient_estimates", "learning_rules_wp_np_bias_nonlinear"), section="lr-bias",
             note={"reproduced": "",
                   "reproduced with a caveat": (
                       f"exactly unbiased on the linear model (quadratic error); on a nonlinear "
@@ -1219,7 +1219,7 @@ def _findings(p, lag, est, bias, sc, act, lin, heb, pca, dl, per):
                 "rel_var_np": float(var.loc[("np", True)].rel_var_exact),
                 "rel_var_wp_nonlinear": float(tb[tb.method == "wp"].var_rel_baseline.iloc[-1]),
                 "P_nonlinear": bias["P"]},
-        figures=("wp_np_gradient_estimates",), section="lr-wp-np",
+        figures=("learning_rules_wp_np_gradient_estimates",), section="lr-wp-np",
         note={"reproduced": "", "reproduced with a caveat": "the exact variance formula is off",
               "not reproduced": "the variance does not grow with the number of weights"}[v],
         tried=("baseline and raw forms",) if v == "not reproduced" else ()))
@@ -1235,7 +1235,7 @@ def _findings(p, lag, est, bias, sc, act, lin, heb, pca, dl, per):
         values={"linear_wp_baseline_over_raw": lin_b[0] / lin_r[0],
                 "linear_np_baseline_over_raw": lin_b[1] / lin_r[1],
                 "tanh_max_baseline_over_raw": float((tb.var_rel_baseline / tb.var_rel_raw).max())},
-        figures=("wp_np_gradient_estimates", "wp_np_bias_nonlinear"), section="lr-bias",
+        figures=("learning_rules_wp_np_gradient_estimates", "learning_rules_wp_np_bias_nonlinear"), section="lr-bias",
         note={"reproduced": "the same mean by construction (E E[noise] = 0); the raw form adds "
                             "E^2 P / sigma^2, which grows as sigma shrinks",
               "reproduced with a caveat": "the baseline form was not lower in every case",
@@ -1252,7 +1252,7 @@ def _findings(p, lag, est, bias, sc, act, lin, heb, pca, dl, per):
         f"M = {est['M']}; tanh network {'-'.join(str(s) for s in bias['sizes'])} at each sigma",
         values={"linear_np": np_v[0], "linear_wp": wp_v[0], "tanh_np_smallest_sigma": np_v[1],
                 "tanh_wp_smallest_sigma": wp_v[1]},
-        figures=("wp_np_gradient_estimates", "wp_np_bias_nonlinear"), section="lr-bias",
+        figures=("learning_rules_wp_np_gradient_estimates", "learning_rules_wp_np_bias_nonlinear"), section="lr-bias",
         note={"reproduced": "lower variance per draw: about M + 1 (units) against P + 1 "
                             "(weights) gradients squared",
               "reproduced with a caveat": "lower in most but not all cases",
@@ -1266,7 +1266,7 @@ def _findings(p, lag, est, bias, sc, act, lin, heb, pca, dl, per):
         f"{max(p['scaling_Ms'])}, optimal learning rates, {p['scaling_runs']} runs per cell",
         values={f"slope_{r.sweep}_{r.method}": float(r.measured) for r in sl.itertuples()}
         | {f"exact_{r.sweep}_{r.method}": float(r.exact) for r in sl.itertuples()},
-        figures=("bp_np_wp_scaling", "bp_np_wp_learning_curves"), section="lr-werfel",
+        figures=("learning_rules_bp_np_wp_scaling", "learning_rules_bp_np_wp_learning_curves"), section="lr-werfel",
         note={"reproduced": "",
               "reproduced with a caveat": "the measured times follow the exact finite-size "
                                           "prediction; at these sizes the '+2' terms still bend "
@@ -1281,7 +1281,7 @@ def _findings(p, lag, est, bias, sc, act, lin, heb, pca, dl, per):
         "002.tanh-sigmoid", v, "grid on [-6, 6]; a 5-unit sigmoid network and its tanh twin",
         values={"identity_err": act["identity_err"], "net_err": act["net_err"],
                 "swap_without_rescaling": naive},
-        figures=("sigmoid_tanh_equivalence",), section="lr-tanh",
+        figures=("learning_rules_sigmoid_tanh_equivalence",), section="lr-tanh",
         note={"reproduced": "the notes' hidden unit reads sigma(x); with a pre-activation the "
                             "halving applies to its weights and bias too",
               "reproduced with a caveat": "the control (activation swapped) did not differ",
@@ -1300,7 +1300,7 @@ def _findings(p, lag, est, bias, sc, act, lin, heb, pca, dl, per):
         "Gaussian inputs, noisy linear teacher",
         values={"max_train_mse_N_lt_D": float(under.train_mse.max()), "ranks_ok": ranks_ok,
                 "unique_ok": unique_ok, "gd_to_min_norm": float(under.gd_dist.iloc[0])},
-        figures=("linear_neuron_regimes",), section="lr-linear-neuron",
+        figures=("learning_rules_linear_neuron_regimes",), section="lr-linear-neuron",
         note={"reproduced": "",
               "reproduced with a caveat": "gradient descent had not reached the minimum-norm "
                                           "solution in its steps",
@@ -1311,7 +1311,7 @@ def _findings(p, lag, est, bias, sc, act, lin, heb, pca, dl, per):
         "002.linear-neuron-hessian", v, f"D = {D}, central differences of the gradient",
         values={"err_vs_2C_over_N": lin["hessian_err"],
                 "err_vs_C": lin["hessian_err_as_stated"]},
-        figures=("linear_neuron_regimes",), section="lr-linear-neuron",
+        figures=("learning_rules_linear_neuron_regimes",), section="lr-linear-neuron",
         note={"reproduced": "",
               "reproduced with a caveat": "with the notes' loss (1/N) sum (.)^2 the Hessian is "
                                           "(2/N) C: the notes drop the factor 2/N",
@@ -1327,7 +1327,7 @@ def _findings(p, lag, est, bias, sc, act, lin, heb, pca, dl, per):
         f"{tb.lam_max.min():g} to {tb.lam_max.max():g}",
         values={"max_rel_rate_dev": dev, "max_final_angle": float(tb.angle_final.max()),
                 "angle_tolerance": angle_tol},
-        figures=("hebbian_divergence",), section="lr-hebbian",
+        figures=("learning_rules_hebbian_divergence",), section="lr-hebbian",
         note={"reproduced": "with the errata's factor 2 in d||w||^2/dt",
               "reproduced with a caveat": "only one of the rate and the direction matched",
               "not reproduced": "neither rate nor direction as stated"}[v],
@@ -1339,7 +1339,7 @@ def _findings(p, lag, est, bias, sc, act, lin, heb, pca, dl, per):
         f"{p['pca_T']} steps",
         values={"rms_angle_late": pca["oja_rms_late"], "predicted": pca["oja_rms_pred"],
                 "norm_final": pca["oja_norm_final"]},
-        figures=("oja_sanger_angles",), section="lr-hebbian",
+        figures=("learning_rules_oja_sanger_angles",), section="lr-hebbian",
         note={"reproduced": "stated in its standard form (the notes stop before it); with a "
                             "constant step it fluctuates at the predicted angle",
               "reproduced with a caveat": "unit norm reached, but the angle is not near the "
@@ -1351,7 +1351,7 @@ def _findings(p, lag, est, bias, sc, act, lin, heb, pca, dl, per):
     out.append(Finding(
         "002.sanger", v, f"D = 8, k = 3, eta = {pca['eta']:g}, {p['pca_T']} steps",
         values={f"late_angle_row{i + 1}": a for i, a in enumerate(late)},
-        figures=("oja_sanger_angles",), section="lr-hebbian",
+        figures=("learning_rules_oja_sanger_angles",), section="lr-hebbian",
         note={"reproduced": "stated in its standard form (the notes stop before it)",
               "reproduced with a caveat": "the first row converged, a lower one not yet",
               "not reproduced": "the first row did not converge"}[v],
@@ -1363,7 +1363,7 @@ def _findings(p, lag, est, bias, sc, act, lin, heb, pca, dl, per):
         f"inputs, a0 = {dl['a0']:g}, eta = {dl['eta']:g}",
         values={"max_err": dl["max_err"], "max_err_half_step": dl["max_err_half"],
                 "ratio": dl["max_err"] / dl["max_err_half"]},
-        figures=("deep_linear_modes",), section="lr-deep-linear",
+        figures=("learning_rules_deep_linear_modes",), section="lr-deep-linear",
         note={"reproduced": "with the errata's W_32^T in the gradient; time t = 2 eta k for the "
                             "notes' loss",
               "reproduced with a caveat": "first-order Euler error, not yet small at this step",
@@ -1376,7 +1376,7 @@ def _findings(p, lag, est, bias, sc, act, lin, heb, pca, dl, per):
         "002.perceptron", v, f"separable Gaussian data, n = 500, d = 10, planted margins "
         f"0.02-0.4, {p['perc_datasets']} data sets per margin",
         values={"max_mistakes_over_bound": ratio, "n_datasets": len(per)},
-        figures=("perceptron_novikoff",), section="lr-perceptron",
+        figures=("learning_rules_perceptron_novikoff",), section="lr-perceptron",
         note={"reproduced": "Novikoff's bound, stated in its standard form (the notes stop at "
                             "'if the ...')",
               "reproduced with a caveat": "some runs hit the epoch cap",
