@@ -6,6 +6,12 @@
   whether it passed, read from papermill's own metadata in each executed notebook.
 
 Both are written into the staging folder only; the repository keeps placeholders.
+
+One name per figure: a figure saved as ``savefig(fig, "<stem>")`` carries the MyST label
+:func:`kernelnet.claims.figure_label` of its stem (``fig-`` + the stem with ``-`` for ``_``),
+and the stem starts with its chapter's prefix (:data:`FIGURE_PREFIXES`). :func:`figure_table`
+refuses a figure cell whose label breaks the rule, so the index, the claims ledger and the
+chapters' ``{numref}`` links all use the one name.
 """
 
 from __future__ import annotations
@@ -14,9 +20,26 @@ import json
 import re
 from pathlib import Path
 
-__all__ = ["figure_table", "glued_values", "write_figures_page", "write_status_page"]
+from .claims import figure_label
+
+__all__ = ["FIGURE_PREFIXES", "figure_cells", "figure_table", "glued_values",
+           "write_figures_page", "write_status_page"]
 
 _SAVEFIG_RE = re.compile(r"savefig\(\s*\w+\s*,\s*[\"']([a-z0-9_\-]+)[\"']")
+
+#: The prefix of every ``savefig`` stem in a chapter (notebook stem -> prefix; the stem is
+#: ``<prefix>_<what it shows>``). Chapters 01 and 02 share the layer-wise network's prefix; a
+#: new chapter adds its line here (``tests/test_book.py`` checks every figure of the book).
+FIGURE_PREFIXES = {
+    "00_hsic": "hsic",
+    "01_layerwise_kernel_networks": "layerwise",
+    "02_optimality_and_implicit_regularisation": "layerwise",
+    "03_the_paper_table": "paper_table",
+    "04_single_layer_networks": "single_layer",
+    "05_learning_without_backprop": "learning_rules",
+    "06_diverse_weights": "diverse",
+    "07_feature_learning_vs_ntk": "feature_learning",
+}
 
 
 def _read(nb_path: Path) -> dict:
@@ -40,28 +63,48 @@ def glued_values(nb_path) -> dict:
     return out
 
 
+def figure_cells(nb_path) -> list[dict]:
+    """The figure cells of a notebook, in order: ``index`` (of the cell), ``label`` (its
+    ``mystnb: figure: name:``), ``caption`` and ``stems`` (the names it passes to ``savefig``)."""
+    out = []
+    for i, cell in enumerate(_read(nb_path)["cells"]):
+        fig_meta = cell.get("metadata", {}).get("mystnb", {}).get("figure")
+        if cell.get("cell_type") != "code" or not fig_meta or "name" not in fig_meta:
+            continue
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        out.append({"index": i, "label": fig_meta["name"], "caption": fig_meta.get("caption", ""),
+                    "stems": _SAVEFIG_RE.findall(src)})
+    return out
+
+
 def figure_table(executed_dir, figures_dir=None) -> list[dict]:
     """One record per figure: label, savefig name, chapter, caption and the sidecar.
 
     ``figures_dir`` holds the sidecars (default ``executed_dir/figures``).
+
+    Raises
+    ------
+    ValueError
+        If a figure cell's label is not :func:`~kernelnet.claims.figure_label` of the stem it
+        saves (one name per figure; the index and the ledger link by that rule).
     """
     executed_dir = Path(executed_dir)
     figures_dir = executed_dir / "figures" if figures_dir is None else Path(figures_dir)
     rows = []
     for nb_path in sorted(executed_dir.glob("[0-9][0-9]_*.ipynb")):
-        for cell in _read(nb_path)["cells"]:
-            fig_meta = cell.get("metadata", {}).get("mystnb", {}).get("figure")
-            if cell.get("cell_type") != "code" or not fig_meta or "name" not in fig_meta:
-                continue
-            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            for name in _SAVEFIG_RE.findall(src):
+        for cell in figure_cells(nb_path):
+            for name in cell["stems"]:
+                if cell["label"] != figure_label(name):
+                    raise ValueError(
+                        f"{nb_path.name}: the figure saved as {name!r} is labelled "
+                        f"{cell['label']!r}; its label must be {figure_label(name)!r}")
                 sidecar = figures_dir / f"{name}.json"
                 prov = json.loads(sidecar.read_text()) if sidecar.exists() else {}
                 rows.append({
-                    "label": fig_meta["name"],
+                    "label": cell["label"],
                     "name": name,
                     "chapter": nb_path.stem,
-                    "caption": fig_meta.get("caption", ""),
+                    "caption": cell["caption"],
                     "provenance": prov,
                 })
     return rows

@@ -553,9 +553,8 @@ def _write_claims(root: Path, stage: Path, quick: bool) -> None:
     from .bookpages import figure_table
 
     records = claims.findings_from_executed(stage / "notebooks")
-    labels = {row["name"]: row["label"]
-              for row in figure_table(stage / "notebooks", stage / "figures")}
-    claims.write_claims_page(records, stage / "book" / "claims.md", figure_labels=labels,
+    saved = [row["name"] for row in figure_table(stage / "notebooks", stage / "figures")]
+    claims.write_claims_page(records, stage / "book" / "claims.md", figures=saved,
                              sections=claims.section_labels(stage / "notebooks"), quick=quick)
     claims.write_record(records, root / "_build" / "claims.json")
     if not quick and records and not any(r.get("quick") for r in records):

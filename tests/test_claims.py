@@ -172,7 +172,7 @@ def test_page_has_one_row_per_claim_and_filter(tmp_path):
                  tried=("several draws",), figures=("dw_spectrum",), values={"ratio": 0.5})
     page = tmp_path / "claims.md"
     counts = claims.write_claims_page([_rec("06_diverse_weights", True, f1)], page,
-                                      figure_labels={"dw_spectrum": "fig-dw-spectrum"},
+                                      figures={"dw_spectrum"},
                                       quick=True, reg=REG)
     text = page.read_text()
     body = [ln for ln in text.splitlines() if ln.startswith("| `")]
@@ -183,7 +183,7 @@ def test_page_has_one_row_per_claim_and_filter(tmp_path):
     assert counts[claims.PROVISIONAL] == 1 and counts["not checked yet"] == 2
     with pytest.raises(ValueError, match="no chapter of this build saved"):
         claims.write_claims_page([_rec("06_diverse_weights", True, f1)], page,
-                                 figure_labels={}, reg=REG)
+                                 figures=(), reg=REG)
 
 
 def test_record_roundtrip(tmp_path):
