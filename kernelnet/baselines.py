@@ -63,6 +63,10 @@ import warnings
 
 import numpy as np
 
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
 from ._validation import as_labels, as_matrix, check_choice, check_int, check_positive
 
 __all__ = ["LOSSES", "MLPBaseline", "AUTHORS_SETTINGS"]
@@ -85,7 +89,7 @@ AUTHORS_SETTINGS = {
 }
 
 
-class MLPBaseline:
+class MLPBaseline(ClassifierMixin, BaseEstimator):
     r"""An MLP of depth ``n_layers`` and width 400 trained as the authors' CE / MSE baseline.
 
     .. math::
@@ -121,12 +125,20 @@ class MLPBaseline:
     ----------
     model_ : MLPClassifier or MLPRegressor
     classes_ : ndarray
+    n_features_in_ : int
     n_epochs_ : int
     stop_reason_ : {"loss_floor", "slope", "max_epochs"}
     loss_curve_ : list of float
         Epoch-mean training loss on the authors' scale.
     fit_time_ : float
         Seconds spent in training (the poster's Time column).
+
+    Notes
+    -----
+    A scikit-learn classifier (``tests/test_common.py`` runs ``check_estimator``'s checks on
+    both losses): :meth:`predict` always returns one of ``classes_``, so an MSE output that
+    rounds outside :math:`0..c-1` is predicted as the nearest class; :meth:`score` keeps the
+    authors' accuracy, in which such an output counts as wrong (module docstring, item 6).
     """
 
     def __init__(
@@ -189,10 +201,24 @@ class MLPBaseline:
     def fit(self, X, y):
         """Train on ``(X, y)`` (already preprocessed); returns ``self``."""
         self._check_params()
+        # scikit-learn's checks first (check_estimator searches their phrases), then ours
+        try:
+            X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
+        except TypeError as exc:
+            if "not supported between instances" not in str(exc):
+                raise  # e.g. a dict in X: check_estimator expects scikit-learn's TypeError
+            raise ValueError(f"y mixes label types that cannot be compared: {exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"X, y: {exc}") from None
+        try:
+            check_classification_targets(y)
+        except TypeError as exc:
+            raise ValueError(f"y mixes label types that cannot be compared: {exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"y: {exc}") from None
         X = as_matrix(X, "X", min_rows=2)
         codes, classes = as_labels(y, "y", n_samples=X.shape[0])
         self.classes_ = classes
-        self.n_features_in_ = X.shape[1]
         model = self._make_model()
         scale = 1.0 if self.loss == "ce" else 2.0  # sklearn's squared loss is MSE / 2
         target = codes if self.loss == "ce" else codes.astype(np.float64)
@@ -225,8 +251,13 @@ class MLPBaseline:
         return self
 
     def _check_fitted(self, X):
-        if not hasattr(self, "model_"):
-            raise ValueError("this MLPBaseline is not fitted yet: call fit(X, y) first")
+        check_is_fitted(self, "model_")  # NotFittedError, a ValueError: "... is not fitted yet"
+        try:
+            X = validate_data(self, X, reset=False, dtype=np.float64)
+        except ValueError as exc:
+            if "features, but" in str(exc):
+                raise ValueError(f"X must have {self.n_features_in_} columns: {exc}") from None
+            raise ValueError(f"X: {exc}") from None
         return as_matrix(X, "X", n_cols=self.n_features_in_)
 
     def predict_codes(self, X) -> np.ndarray:
@@ -237,15 +268,14 @@ class MLPBaseline:
         return np.rint(self.model_.predict(X)).astype(np.int64)
 
     def predict(self, X) -> np.ndarray:
-        """Predicted labels; an MSE prediction outside the classes is returned as ``-1``."""
-        codes = self.predict_codes(X)
-        ok = (codes >= 0) & (codes < self.classes_.shape[0])
-        out = np.full(codes.shape, -1, dtype=np.result_type(self.classes_.dtype, np.int64))
-        out[ok] = self.classes_[codes[ok]]
-        return out
+        """Predicted labels, always among ``classes_``: an MSE output that rounds outside
+        :math:`0..c-1` is given the nearest class (:meth:`score` counts it as wrong)."""
+        codes = np.clip(self.predict_codes(X), 0, self.classes_.shape[0] - 1)
+        return self.classes_[codes]
 
     def score(self, X, y) -> float:
-        """Accuracy of :meth:`predict_codes` against ``y`` (encoded with the training classes)."""
+        """The authors' accuracy: :meth:`predict_codes` against ``y`` (encoded with the training
+        classes), an MSE output rounding outside :math:`0..c-1` counting as wrong."""
         index = {v: i for i, v in enumerate(self.classes_.tolist())}
         codes = np.array([index.get(v, -2) for v in np.asarray(y).tolist()], dtype=np.int64)
         return float(np.mean(self.predict_codes(X) == codes))
