@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from kernelnet import learning_rules as lr
+from kernelnet.learning_rules._activations import _dact
 from kernelnet.checks import derivative_check
 
 EPS = np.finfo(np.float64).eps
@@ -77,7 +78,7 @@ def test_multipliers_are_backprop_deltas(activation):
     lam, xs, pre = lr.lagrange_multipliers(X, Y, Ws, bs, activation)
     lam_dense, _, _ = lr.lagrange_multipliers(X, Y, Ws, bs, activation, method="solve")
     for l in range(len(Ws)):
-        d_from_lam = lr._dact(pre[l], activation) * lam[l]
+        d_from_lam = _dact(pre[l], activation) * lam[l]
         scale = np.max(np.abs(deltas[l])) + 1.0
         # back substitution and the chain rule perform the same products; the dense solve of the
         # unit-triangular system (condition number ~ prod ||W||, here < 1e3) differs by rounding:
