@@ -8,8 +8,8 @@
 Both are written into the staging folder only; the repository keeps placeholders.
 
 One name per figure: a figure saved as ``savefig(fig, "<stem>")`` carries the MyST label
-:func:`kernelnet.claims.figure_label` of its stem (``fig-`` + the stem with ``-`` for ``_``),
-and the stem starts with its chapter's prefix (:data:`FIGURE_PREFIXES`). :func:`figure_table`
+:func:`figure_label` of its stem (``fig-`` + the stem with ``-`` for ``_``), and the stem
+starts with its chapter's prefix (:data:`FIGURE_PREFIXES`). :func:`figure_table`
 refuses a figure cell whose label breaks the rule, so the index, the claims ledger and the
 chapters' ``{numref}`` links all use the one name.
 """
@@ -20,9 +20,7 @@ import json
 import re
 from pathlib import Path
 
-from .claims import figure_label
-
-__all__ = ["FIGURE_PREFIXES", "figure_cells", "figure_table", "glued_values",
+__all__ = ["FIGURE_PREFIXES", "figure_label", "figure_cells", "figure_table", "glued_values",
            "write_figures_page", "write_status_page"]
 
 _SAVEFIG_RE = re.compile(r"savefig\(\s*\w+\s*,\s*[\"']([a-z0-9_\-]+)[\"']")
@@ -40,6 +38,26 @@ FIGURE_PREFIXES = {
     "06_diverse_weights": "diverse",
     "07_feature_learning_vs_ntk": "feature_learning",
 }
+
+
+_STEM_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+
+def figure_label(stem: str) -> str:
+    """The MyST label of the figure saved as ``stem`` (one name per figure).
+
+    ``"fig-"`` followed by the ``savefig`` stem with ``_`` written as ``-``: the chapter's
+    figure cell carries it as ``mystnb: figure: name:``, and the figure index and the claims
+    ledger link a stem (``Finding.figures``) by the same rule. The stem itself starts with its
+    chapter's prefix (:data:`FIGURE_PREFIXES`).
+
+    >>> figure_label("single_layer_rank")
+    'fig-single-layer-rank'
+    """
+    if not isinstance(stem, str) or not _STEM_RE.match(stem):
+        raise ValueError(f"stem must be a savefig name of lower-case letters, digits and '_', "
+                         f"got {stem!r}")
+    return "fig-" + stem.replace("_", "-")
 
 
 def _read(nb_path: Path) -> dict:
@@ -85,7 +103,7 @@ def figure_table(executed_dir, figures_dir=None) -> list[dict]:
     Raises
     ------
     ValueError
-        If a figure cell's label is not :func:`~kernelnet.claims.figure_label` of the stem it
+        If a figure cell's label is not :func:`figure_label` of the stem it
         saves (one name per figure; the index and the ledger link by that rule).
     """
     executed_dir = Path(executed_dir)

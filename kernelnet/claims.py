@@ -34,7 +34,6 @@ __all__ = [
     "resolve_parameters",
     "shown_verdict",
     "glue_key",
-    "figure_label",
     "publish",
     "registry",
     "findings_from_executed",
@@ -227,26 +226,6 @@ def glue_key(claim_id: str, field_name: str = "") -> str:
         raise ValueError(f"claim_id must look like '000.thm1.III', got {claim_id!r}")
     key = "claim-" + claim_id.replace(".", "-")
     return f"{key}-{field_name}" if field_name else key
-
-
-_STEM_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
-
-
-def figure_label(stem: str) -> str:
-    """The MyST label of the figure saved as ``stem`` (one name per figure).
-
-    ``"fig-"`` followed by the ``savefig`` stem with ``_`` written as ``-``: the chapter's
-    figure cell carries it as ``mystnb: figure: name:``, and the figure index and the claims
-    ledger link to a :attr:`Finding.figures` stem by the same rule. The stem itself starts
-    with its chapter's prefix (:data:`kernelnet.bookpages.FIGURE_PREFIXES`).
-
-    >>> figure_label("single_layer_rank")
-    'fig-single-layer-rank'
-    """
-    if not isinstance(stem, str) or not _STEM_RE.match(stem):
-        raise ValueError(f"stem must be a savefig name of lower-case letters, digits and '_', "
-                         f"got {stem!r}")
-    return "fig-" + stem.replace("_", "-")
 
 
 def _findings_key(chapter: str) -> str:
@@ -505,10 +484,12 @@ def write_claims_page(records: Iterable[Mapping], page, *, figures: Iterable[str
     """Write ``book/claims.md`` from chapter records; returns the count per verdict.
 
     ``figures`` are the ``savefig`` stems this build saved; a finding's figure links to
-    :func:`figure_label` of its stem (``{numref}``). ``sections`` maps the chapters' section
+    :func:`kernelnet.bookpages.figure_label` of its stem (``{numref}``). ``sections`` maps the chapters' section
     labels to their notebook (see :func:`section_labels`; ``None`` skips the check). A
     finding's figure or section that is not there is an error: the link would not resolve.
     """
+    from .bookpages import figure_label
+
     figures = set(figures)
     table = ledger(records, reg)
     counts = {v: 0 for v in (*VERDICTS, PROVISIONAL)}

@@ -11,9 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kernelnet.bookpages import FIGURE_PREFIXES, figure_cells
+from kernelnet.bookpages import FIGURE_PREFIXES, figure_cells, figure_label
 from kernelnet.build import QUICK_BANNER, build_book, discover_notebooks, execute_all
-from kernelnet.claims import figure_label
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from kernelnet.bookpages import figure_table, write_figures_page, write_status_page
-from kernelnet.claims import figure_label
+from kernelnet.bookpages import figure_label
 
 
 def _executed(tmp_path, label="fig-demo-curve"):
