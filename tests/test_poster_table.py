@@ -14,6 +14,8 @@ import pytest
 from kernelnet import datasets
 from kernelnet.baselines import MLPBaseline
 from kernelnet.experiments import poster_table as pt
+from kernelnet.experiments.poster_table._store import _read_fold
+from kernelnet.experiments.poster_table._units import _units
 
 SMALL = dict(datasets=["random", "divorce"], max_folds=1, max_epochs=2, progress=False)
 
@@ -294,8 +296,8 @@ def test_committed_results_match_the_current_parameters_and_schema():
                 "max_epochs", "schema"):
         assert prov["parameters"][key] == default[key], key
     # every fold file holds exactly the parameters the current code would store for that fold
-    kernel, base = pt._units(pt.DATASETS, pt.METHODS, range(1, 11), "authors", 10,
-                             default["random_state"], default["max_epochs"])
+    kernel, base = _units(pt.DATASETS, pt.METHODS, range(1, 11), "authors", 10,
+                          default["random_state"], default["max_epochs"])
     f = ref.folds
     depth = {(r.dataset, r.fold): r.L for r in f[f.method == "ism"].itertuples()}
     for u in base:
@@ -303,7 +305,7 @@ def test_committed_results_match_the_current_parameters_and_schema():
     files = sorted((folder / "folds").glob("*.json"))
     assert len(files) == len(kernel) + len(base)
     for u in kernel + base:
-        stored = pt._read_fold(folder / "folds", u)
+        stored = _read_fold(folder / "folds", u)
         assert stored is not None, f"fold file of {u['dataset']}/{u['method']}/{u['fold']} is stale"
         row = f[(f.dataset == u["dataset"]) & (f.method == u["method"]) & (f.fold == u["fold"])]
         assert int(row.seed.iloc[0]) == stored["row"]["seed"]

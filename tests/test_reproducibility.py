@@ -27,7 +27,10 @@ from threadpoolctl import threadpool_limits
 from kernelnet import datasets
 from kernelnet import layerwise as lw
 from kernelnet.experiments import poster_table as pt
+from kernelnet.experiments.poster_table._sensitivity import _ism_fold_inputs
+from kernelnet.experiments.poster_table._units import _stable_index, _streams
 from kernelnet.layerwise import LayerwiseKernelNet
+from kernelnet.parallel import unit_seed
 
 REAL = ("wine", "cancer", "car", "face", "spiral", "divorce")
 #: Relative size of the input perturbation.
@@ -39,7 +42,7 @@ THIN = {"cancer": 250, "car": 200, "face": 200, "spiral": 200}
 
 
 def _fold(ds, fold=1):
-    Xtr, ytr, Xte, yte, seed = pt._ism_fold_inputs(ds, fold, random_state=0)
+    Xtr, ytr, Xte, yte, seed = _ism_fold_inputs(ds, fold, random_state=0)
     if ds in THIN and Xtr.shape[0] > THIN[ds]:
         idx = np.round(np.linspace(0, Xtr.shape[0] - 1, THIN[ds])).astype(int)
         Xtr, ytr = Xtr[idx], ytr[idx]
@@ -136,7 +139,7 @@ def test_authors_fold_inputs_match_the_table_row():
     np.testing.assert_allclose(Xtr, scale(X[tr]))
     np.testing.assert_allclose(Xte, scale(X[te]))
     assert ytr.shape == (tr.size,) and yte.shape == (te.size,)
-    assert seed == pt._streams(pt.unit_seed(0, pt._stable_index("wine", 2)))["model"]
+    assert seed == _streams(unit_seed(0, _stable_index("wine", 2)))["model"]
 
 
 # ---------------------------------------------------------------------------------------------

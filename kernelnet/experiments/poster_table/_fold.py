@@ -1,0 +1,133 @@
+"""Fitting one unit: the method on the training fold, the ten columns measured."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ... import datasets as _datasets
+from ..._validation import as_labels
+from ...parallel import unit_seed
+from . import FOLD_COLUMNS, H_TIE, OUTPUT_READING
+from ._metrics import output_metrics
+from ._provenance import _now
+from ._store import _write_fold
+from ._units import (
+    _ESTIMATOR,
+    _KERNEL_METHODS,
+    _fold_scheme,
+    _split,
+    _stable_index,
+    _streams,
+    _unit_params,
+    ws_options,
+)
+
+
+def _h_trace(values) -> dict:
+    h = np.asarray(values, dtype=np.float64)
+    steps = np.diff(h)
+    return {
+        "H_first": float(h[0]),
+        "H_last": float(h[-1]),
+        "H_rising": bool(np.all(steps > H_TIE)),
+        "H_drops": int(np.sum(steps < -H_TIE)),
+        "H_flats": int(np.sum(np.abs(steps) <= H_TIE)),
+    }
+
+
+def _run_fold(unit: dict, _position_seed=None) -> dict:
+    """Fit one (data set, method, fold) and measure the ten columns; optionally write it."""
+    from sklearn.preprocessing import scale
+    from threadpoolctl import threadpool_limits
+
+    ds, method, fold = unit["dataset"], unit["method"], int(unit["fold"])
+    seed = unit_seed(int(unit["random_state"]), _stable_index(ds, fold))
+    st = _streams(seed)
+    X, y = _datasets.load(ds)
+    tr, te = _split(ds, _fold_scheme(unit["folds"], method), int(unit["n_splits"]), fold,
+                    int(unit["random_state"]))
+    Xtr, ytr, Xte, yte = X[tr], y[tr], X[te], y[te]
+    codes_tr, classes = as_labels(ytr, "y")
+    t_start = time.perf_counter()
+    layers = []
+    with threadpool_limits(limits=1, user_api="blas"):
+        if method == "ws":
+            noise = np.random.default_rng(st["noise"]).standard_normal(Xtr.shape)
+            Xtr = Xtr + 0.02 * noise
+        Xtr = scale(Xtr)
+        Xte = scale(Xte)
+        if method in _KERNEL_METHODS:
+            from ...layerwise import LayerwiseKernelNet
+
+            opts = {**ws_options(ds), **unit.get("ws_overrides", {})} if method == "ws" else {}
+            net = LayerwiseKernelNet(method=_ESTIMATOR[method], random_state=st["model"], **opts)
+            net.fit(Xtr, ytr)
+            hist = net.history_
+            train_acc = float(np.mean(net.predict(Xtr) == ytr))
+            test_acc = float(np.mean(net.predict(Xte) == yte))
+            outs = net.layer_outputs(Xtr)
+            if method == "ism":
+                prev = Xtr if len(outs) == 1 else outs[-2]
+                ids = prev @ net.layers_[-1]["W"]
+                met = output_metrics(outs[-1], codes_tr, kernel="linear", Z_ids=ids)
+            else:
+                met = output_metrics(outs[-1], codes_tr, sigma=hist[-1]["sigma_out"])
+            row = {
+                "sigma": float(min(h["sigma"] for h in hist)),
+                "L": int(net.n_layers_),
+                "train_acc": train_acc,
+                "test_acc": test_acc,
+                "time": float(net.fit_time_),
+                "stop_reason": str(net.stop_reason_),
+                "n_epochs": math.nan,
+                **_h_trace([h["nhsic_authors"] for h in hist]),
+            }
+            layers = [
+                {"layer": int(h["layer"]), "H": float(h["nhsic_authors"]),
+                 "sigma": float(h["sigma"]), "width": int(h["width"])}
+                for h in hist
+            ]
+        else:
+            from ...baselines import MLPBaseline
+
+            mlp = MLPBaseline(loss=method, n_layers=int(unit["n_layers"]),
+                              max_epochs=int(unit["max_epochs"]), random_state=st["model"])
+            mlp.fit(Xtr, ytr)
+            H = mlp.hidden_output(Xtr)
+            met = output_metrics(H, codes_tr, random_state=st["metrics"])
+            met_out = output_metrics(mlp.output(Xtr), codes_tr, random_state=st["metrics"])
+            row = {
+                "sigma": math.nan,
+                "L": int(unit["n_layers"]),
+                "train_acc": mlp.score(Xtr, ytr),
+                "test_acc": mlp.score(Xte, yte),
+                "time": float(mlp.fit_time_),
+                "stop_reason": mlp.stop_reason_,
+                "n_epochs": int(mlp.n_epochs_),
+                "H_first": math.nan, "H_last": math.nan, "H_rising": None, "H_drops": None,
+                "H_flats": None,
+                **{f"{k}_out": met_out[k] for k in OUTPUT_READING},
+            }
+    row.update({k: met[k] for k in ("H_star", "MSE", "MSE_authors", "CE", "C", "T")})
+    for k in OUTPUT_READING:
+        row.setdefault(f"{k}_out", math.nan)
+    row.update({"dataset": ds, "method": method, "fold": fold, "n_train": int(tr.size),
+                "n_test": int(te.size), "seed": int(seed)})
+    result = {
+        "params": _unit_params(unit),
+        "row": {k: row.get(k) for k in FOLD_COLUMNS},
+        "layers": layers,
+        "provenance": {
+            "wall_seconds": time.perf_counter() - t_start,
+            "finished": _now(),
+            "pid": os.getpid(),
+        },
+    }
+    if unit.get("write_dir"):
+        _write_fold(Path(unit["write_dir"]), result)
+    return result
