@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from kernelnet import claims
+from _helpers import chapter_glue_problems
 from kernelnet.experiments import single_layer as ex
 from kernelnet.single_layer import (
     SingleLayerProblem,
@@ -302,18 +298,7 @@ def test_run_findings_and_prose_cover_the_notebook():
     res = ex.run(quick=True, seed=0, rank_widths=(2, 20, 120), peaks_widths=(5, 50, 150),
                  n_val=200, recovery_ns=(200, 400), lbfgs_iters=(60, 300), budget_seeds=1,
                  cg_budgets=(10, 100), adv_iter=8, adv_lambdas=4)
-    ids = [f.claim_id for f in res.findings]
-    assert len(ids) == len(set(ids)) and set(ids) <= set(claims.registry().id)
-    pr = ex.prose(res)
-    assert all(isinstance(v, str) and v for v in pr.values())
-    nb = json.loads((Path(__file__).parent.parent / "notebooks"
-                     / "04_single_layer_networks.ipynb").read_text())
-    used = set()
-    for c in nb["cells"]:
-        if c["cell_type"] == "markdown":
-            used |= set(re.findall(r"\{glue:text\}`([^`]+)`", "".join(c["source"])))
-    published = {claims.glue_key(i) for i in ids} | {claims.glue_key(i, "note") for i in ids}
-    assert used <= set(pr) | published, used - set(pr) - published
+    assert chapter_glue_problems(res.findings, ex.prose(res), "04_single_layer_networks") == []
 
 
 def test_indefinite_verdict_branches():
