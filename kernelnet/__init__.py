@@ -1,14 +1,8 @@
 """kernelnet: the library behind the kernelnet book.
 
-Floors, bottom up (a lower floor never imports a higher one):
-
-1. primitives: :mod:`kernelnet.kernels`, :mod:`kernelnet.hsic`, :mod:`kernelnet.checks`;
-2. models and learning rules: :mod:`kernelnet.layerwise`, :mod:`kernelnet.single_layer`,
-   :mod:`kernelnet.twolayer`, :mod:`kernelnet.feature_learning`, :mod:`kernelnet.solvers`,
-   :mod:`kernelnet.learning_rules`;
-3. :mod:`kernelnet.datasets`;
-4. :mod:`kernelnet.experiments` (one module per chapter, returns data, never figures);
-5. :mod:`kernelnet.figures` and :mod:`kernelnet.cli`.
+The library is built in floors, a lower floor never importing a higher one; ``DESIGN.md`` ("The
+library: floors, bottom up") describes them, and the book's API page shows that description
+above one section per public module.
 
 ``import kernelnet`` imports no submodule eagerly: matplotlib and numba are loaded only by the
 modules that need them.

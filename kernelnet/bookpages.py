@@ -3,9 +3,13 @@
 - ``book/figures.md``: every figure with its number (``{numref}``), chapter, caption, files,
   a BibTeX entry and its provenance, read from the ``savefig`` sidecars;
 - ``book/status.md``: per chapter, when it ran, for how long, with which parameters and
-  whether it passed, read from papermill's own metadata in each executed notebook.
+  whether it passed, read from papermill's own metadata in each executed notebook;
+- ``book/api.md``: the hand-written introduction, the floors as ``DESIGN.md`` describes them and
+  one ``automodule`` section per public module of the package, found on disk
+  (:func:`api_modules`), so that a new module or subpackage appears by itself.
 
-Both are written into the staging folder only; the repository keeps placeholders.
+They are written into the staging folder only; the repository keeps placeholders (the API
+page's introduction).
 
 One name per figure: a figure saved as ``savefig(fig, "<stem>")`` carries the MyST label
 :func:`figure_label` of its stem (``fig-`` + the stem with ``-`` for ``_``), and the stem
@@ -16,12 +20,14 @@ chapters' ``{numref}`` links all use the one name.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
 
 __all__ = ["FIGURE_PREFIXES", "figure_label", "figure_cells", "figure_table", "glued_values",
-           "write_figures_page", "write_status_page"]
+           "write_figures_page", "write_status_page", "design_floors", "api_modules",
+           "write_api_page"]
 
 _SAVEFIG_RE = re.compile(r"savefig\(\s*\w+\s*,\s*[\"']([a-z0-9_\-]+)[\"']")
 
@@ -225,3 +231,112 @@ def write_status_page(executed_dir, page: Path) -> int:
         n += 1
     page.write_text("\n".join(lines) + "\n")
     return n
+
+
+_FLOORS_START = "<!-- floors:"
+_FLOORS_END = "<!-- /floors -->"
+_FLOOR_NAME_RE = re.compile(r"`([a-z][a-z0-9_]*)(?:\.py|/)`")
+
+
+def design_floors(design) -> str:
+    """The floors as ``DESIGN.md`` describes them: the text between its two ``floors`` markers."""
+    text = Path(design).read_text(encoding="utf-8")
+    if _FLOORS_START not in text or _FLOORS_END not in text:
+        raise ValueError(f"{design} lacks the markers {_FLOORS_START!r} ... {_FLOORS_END!r} "
+                         "around the floors")
+    body = text.split(_FLOORS_START, 1)[1].split("-->", 1)[1]
+    return body.split(_FLOORS_END, 1)[0].strip()
+
+
+def _defines_all(path: Path) -> bool:
+    """True if the module file assigns ``__all__`` at top level (read, not imported)."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+            return True
+    return False
+
+
+def _ordered(names, text: str, pattern: str) -> list[str]:
+    """``names`` in the order of their first match of ``pattern % name`` in ``text``; names
+    not found follow in alphabetical order."""
+    pos = {}
+    for name in names:
+        m = re.search(pattern % re.escape(name), text)
+        pos[name] = (0, m.start(), name) if m else (1, 0, name)
+    return sorted(names, key=pos.get)
+
+
+def api_modules(package_dir, *, order_text: str = "", chapters_text: str = "") -> list[dict]:
+    """The public modules of a package, found on disk without importing anything.
+
+    One entry per public (no leading ``_``) module or subpackage of ``package_dir``:
+    ``{"name": dotted name, "members": bool, "children": [entries]}``. A module, or a
+    subpackage whose ``__init__.py`` defines ``__all__``, is documented with its members; a
+    subpackage without ``__all__`` (a namespace such as ``experiments``) is documented by its
+    docstring only, followed by its public submodules (``children``).
+
+    Top-level entries follow their first mention as ``name.py`` or ``name/`` in ``order_text``
+    (the floors); a namespace's children their first mention as ``<package>.<child>`` or
+    ``<package> import <child>`` in ``chapters_text`` (the notebooks, in reading order); the
+    rest follow alphabetically.
+    """
+    package_dir = Path(package_dir)
+
+    def walk(folder: Path, dotted: str, depth: int) -> list[dict]:
+        entries = {}
+        for path in folder.iterdir():
+            name = path.stem if path.suffix == ".py" else path.name
+            if name.startswith("_") or not name.isidentifier():
+                continue
+            if path.suffix == ".py" and path.is_file():
+                entries[name] = {"name": f"{dotted}.{name}", "members": True, "children": []}
+            elif path.is_dir() and (path / "__init__.py").exists():
+                if _defines_all(path / "__init__.py"):
+                    entries[name] = {"name": f"{dotted}.{name}", "members": True,
+                                     "children": []}
+                else:
+                    entries[name] = {"name": f"{dotted}.{name}", "members": False,
+                                     "children": walk(path, f"{dotted}.{name}", depth + 1)}
+        if depth == 0:
+            order = _ordered(list(entries), order_text, r"`%s(?:\.py|/)`")
+        else:
+            order = _ordered(list(entries), chapters_text,
+                             re.escape(dotted) + r"(?:\.| import )%s\b")
+        return [entries[n] for n in order]
+
+    return walk(package_dir, package_dir.name, 0)
+
+
+def write_api_page(source, page, *, package_dir, design) -> list[str]:
+    """Write the API page: ``source`` (the hand-written introduction, ``book/api.md``), the
+    floors from ``design`` (:func:`design_floors`) and one ``automodule`` section per module of
+    :func:`api_modules`; returns the modules documented, in page order."""
+    package_dir = Path(package_dir)
+    floors = design_floors(design)
+    notebooks = sorted((package_dir.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    chapters = "\n".join(p.read_text(encoding="utf-8") for p in notebooks)
+    intro = "\n".join(ln for ln in Path(source).read_text(encoding="utf-8").splitlines()
+                      if not ln.startswith("%")).rstrip()
+    entries = api_modules(package_dir, order_text=floors, chapters_text=chapters)
+    for entry in entries:  # each module the floors name links to its section below
+        short = entry["name"].rsplit(".", 1)[1]
+        floors = re.sub(rf"`{short}(\.py|/)`", rf"{{mod}}`{short}\1 <{entry['name']}>`", floors)
+    lines = [intro, "", "## The floors", "", floors, ""]
+    names = []
+
+    def section(entry, level):
+        names.append(entry["name"])
+        lines.extend([f"{'#' * level} `{entry['name']}`", "", "```{eval-rst}",
+                      f".. automodule:: {entry['name']}"])
+        if not entry["members"]:
+            lines.append("   :no-members:")
+        lines.extend(["```", ""])
+        for child in entry["children"]:
+            section(child, level + 1)
+
+    for entry in entries:
+        section(entry, 2)
+    Path(page).write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+    return names

@@ -508,11 +508,15 @@ def _stage(root: Path, executed: Path, stage: Path, quick: bool) -> None:
         shutil.copytree(executed / "figures", stage / "figures")
     if (executed / "execution.json").exists():
         shutil.copy2(executed / "execution.json", stage / "execution.json")
-    from .bookpages import write_figures_page, write_status_page
+    from .bookpages import write_api_page, write_figures_page, write_status_page
 
     write_figures_page(stage / "notebooks", stage / "book" / "figures.md",
                        figures_dir=stage / "figures")
     write_status_page(stage / "notebooks", stage / "book" / "status.md")
+    package = root / "kernelnet"  # the modules Sphinx documents (autodoc imports them)
+    write_api_page(root / "book" / "api.md", stage / "book" / "api.md",
+                   package_dir=package if package.is_dir() else Path(__file__).resolve().parent,
+                   design=root / "DESIGN.md")
     _write_claims(root, stage, quick)
     _link_pdf(root, executed, stage)
     config = yaml.safe_load((root / "_config.yml").read_text())

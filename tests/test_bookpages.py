@@ -5,7 +5,10 @@ import json
 import nbformat
 import pytest
 
-from kernelnet.bookpages import figure_table, write_figures_page, write_status_page
+from pathlib import Path
+
+from kernelnet.bookpages import (api_modules, design_floors, figure_table, write_api_page,
+                                 write_figures_page, write_status_page)
 from kernelnet.bookpages import figure_label
 
 
@@ -72,3 +75,64 @@ def test_status_page_reads_papermill_metadata(tmp_path):
     assert write_status_page(ex, page) == 1
     text = page.read_text()
     assert "| {doc}`../notebooks/07_demo` | yes | 2026-01-01T00:00:00 | 12.5 | QUICK=True |" in text
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _package(tmp_path):
+    """A package with a module, a private module, a subpackage with __all__ (one unit) and a
+    namespace subpackage without it (its public submodules are documented one by one)."""
+    pkg = tmp_path / "pkg"
+    for rel, text in {"__init__.py": "", "alpha.py": "", "_private.py": "",
+                      "beta/__init__.py": "from ._impl import f\n__all__ = ['f']\n",
+                      "beta/_impl.py": "def f(): pass\n", "gamma/__init__.py": '"""Doc."""\n',
+                      "gamma/one.py": "", "gamma/two.py": "", "gamma/_three.py": ""}.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_text(text)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "00_a.ipynb").write_text('"from pkg.gamma import two as chapter"')
+    design = tmp_path / "DESIGN.md"
+    design.write_text("# Plan\n\nMeta text.\n\n<!-- floors: shown on the API page -->\n\n"
+                      "1. `beta/`: the beta package.\n2. `alpha.py`: a module.\n\n"
+                      "<!-- /floors -->\n\n## Conventions\n")
+    return pkg, design
+
+
+def test_api_modules_are_found_on_disk_in_the_floors_order(tmp_path):
+    pkg, design = _package(tmp_path)
+    floors = design_floors(design)
+    assert floors == "1. `beta/`: the beta package.\n2. `alpha.py`: a module."
+    entries = api_modules(pkg, order_text=floors,
+                          chapters_text=(tmp_path / "notebooks" / "00_a.ipynb").read_text())
+    # named in the floors first (in their order), then the rest; private names never
+    assert [(e["name"], e["members"]) for e in entries] == [
+        ("pkg.beta", True), ("pkg.alpha", True), ("pkg.gamma", False)]
+    # a namespace's submodules: the one a chapter imports first, then alphabetical
+    assert [c["name"] for c in entries[2]["children"]] == ["pkg.gamma.two", "pkg.gamma.one"]
+
+
+def test_api_page_is_intro_floors_and_one_section_per_module(tmp_path):
+    pkg, design = _package(tmp_path)
+    source = tmp_path / "api.md"
+    source.write_text("(api)=\n# API\n\nIntro.\n\n% a comment for editors only\n")
+    page = tmp_path / "out.md"
+    names = write_api_page(source, page, package_dir=pkg, design=design)
+    assert names == ["pkg.beta", "pkg.alpha", "pkg.gamma", "pkg.gamma.two", "pkg.gamma.one"]
+    text = page.read_text()
+    assert text.startswith("(api)=\n# API\n\nIntro.\n\n## The floors\n") and "%" not in text
+    assert "{mod}`beta/ <pkg.beta>`: the beta package" in text  # linked to its section
+    assert "Meta text" not in text and "Conventions" not in text
+    assert "## `pkg.gamma`\n\n```{eval-rst}\n.. automodule:: pkg.gamma\n   :no-members:\n```" in text
+    assert "### `pkg.gamma.two`\n\n```{eval-rst}\n.. automodule:: pkg.gamma.two\n```" in text
+    with pytest.raises(ValueError, match="lacks the markers"):
+        design_floors(source)
+
+
+def test_design_floors_name_every_public_module():
+    """DESIGN.md is the one description of the floors: it names each top-level module."""
+    floors = design_floors(ROOT / "DESIGN.md")
+    for entry in api_modules(ROOT / "kernelnet"):
+        short = entry["name"].rsplit(".", 1)[1]
+        assert f"`{short}.py`" in floors or f"`{short}/`" in floors, (
+            f"DESIGN.md's floors do not name {entry['name']}: add it to its floor")
