@@ -17,11 +17,9 @@ sidecars.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import matplotlib
@@ -29,7 +27,7 @@ import matplotlib
 matplotlib.use("Agg")  # headless everywhere (CI, papermill); set before pyplot is imported
 import matplotlib.pyplot as plt  # noqa: E402
 
-from . import __version__  # noqa: E402
+from . import _provenance  # noqa: E402
 
 __all__ = ["setup_notebook", "savefig", "figures_dir", "provenance", "legibility", "STYLE"]
 
@@ -137,43 +135,9 @@ def figures_dir() -> Path:
     return Path(os.environ.get("KERNELNET_FIGURES_DIR", "figures"))
 
 
-def _git_state() -> tuple[str, bool | None]:
-    """Commit of the kernelnet source tree and whether it has uncommitted changes."""
-    env = os.environ.get("KERNELNET_GIT_COMMIT")
-    if env:
-        return env, os.environ.get("KERNELNET_GIT_DIRTY", "0") == "1"
-    root = Path(__file__).resolve().parent.parent
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
-        )
-        if sha.returncode != 0:
-            return "unknown", None
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        return sha.stdout.strip(), bool(dirty.stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        return "unknown", None
-
-
 def provenance(name: str, caption: str | None = None, **extra) -> dict:
     """The provenance record written beside figure ``name``."""
-    import numpy
-
-    versions = {"kernelnet": __version__, "numpy": numpy.__version__,
-                "matplotlib": matplotlib.__version__}
-    try:
-        import numba
-
-        versions["numba"] = numba.__version__
-    except ImportError:  # pragma: no cover
-        pass
-    commit, dirty = _git_state()
+    git = _provenance.git_state()
     params = dict(_CURRENT["parameters"])
     return {
         "name": name,
@@ -183,10 +147,10 @@ def provenance(name: str, caption: str | None = None, **extra) -> dict:
         "seed": _jsonable(params.get("SEED")),
         "quick": params.get("QUICK"),
         "extra": {k: _jsonable(v) for k, v in extra.items()},
-        "git_commit": commit,
-        "git_dirty": dirty,
-        "versions": versions,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "git_commit": git["commit"] or "unknown",
+        "git_dirty": git["dirty"],
+        "versions": _provenance.versions("kernelnet", "numpy", "matplotlib", "numba"),
+        "created": _provenance.now(),
     }
 
 

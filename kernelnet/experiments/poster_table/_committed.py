@@ -8,12 +8,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from ... import _provenance
 from ..._validation import check_int
 from . import FULL_MAX_EPOCHS, ROUNDING_SENSITIVE
 from ._compare import compare_tables, compare_with_poster
-from ._provenance import _git, _machine, _now, _source_digests
 from ._store import _jsonable
 from ._table import PosterTable, poster_table, summarize
+
+#: The library sources the table's numbers depend on (provenance.json records their digests).
+_SOURCES = ("layerwise", "baselines", "experiments/poster_table", "hsic", "kernels", "datasets",
+            "parallel")
 
 
 def results_dir() -> Path:
@@ -35,6 +39,7 @@ def _write_table(table: PosterTable, out: Path, *, started: str, machine_start: 
     fold_files = sorted((out / "folds").glob("*.json"))
     stored = [json.loads(p.read_text()) for p in fold_files]
     finished = [s["provenance"]["finished"] for s in stored]
+    git = _provenance.git_state()
     prov = {
         "what": what,
         "how": how,
@@ -44,7 +49,7 @@ def _write_table(table: PosterTable, out: Path, *, started: str, machine_start: 
         "seeds": "fold seed = kernelnet.parallel.unit_seed(random_state, 100 * "
                  "kernelnet.datasets.names().index(dataset) + fold); per-fold value in folds.csv",
         "this_call": {
-            "started": started, "finished": _now(), "n_jobs": n_jobs,
+            "started": started, "finished": _provenance.now(), "n_jobs": n_jobs,
             "backend": backend or os.environ.get("KERNELNET_BACKEND") or
             ("loky" if n_jobs not in (None, 1) else "sequential"),
             "wall_seconds_kernel": table.params["wall_seconds_kernel"],
@@ -64,9 +69,10 @@ def _write_table(table: PosterTable, out: Path, *, started: str, machine_start: 
         "fit_seconds_per_method": {
             m: float(table.folds.loc[table.folds.method == m, "time"].sum())
             for m in table.params["methods"]},
-        "git": _git(Path(__file__).resolve().parents[3]),
-        "sources_sha256": _source_digests(),
-        "machine": {"start": machine_start, "end_load_average": _machine().get("load_average")},
+        "git": {k: git[k] for k in ("commit", "kernelnet_dirty")},
+        "sources_sha256": _provenance.source_digests(_SOURCES),
+        "machine": {"start": machine_start,
+                    "end_load_average": _provenance.machine().get("load_average")},
     }
     (out / "provenance.json").write_text(json.dumps(_jsonable(prov), indent=2, sort_keys=True)
                                          + "\n")
@@ -107,7 +113,7 @@ def run_full_table(
     """
     out = Path(out_dir) if out_dir is not None else results_dir()
     out.mkdir(parents=True, exist_ok=True)
-    started, machine_start = _now(), _machine()
+    started, machine_start = _provenance.now(), _provenance.machine()
     table = poster_table(datasets, methods, 10, False, random_state, n_jobs, "authors", backend,
                          scheduler, max_folds=10, max_epochs=max_epochs,
                          cache_dir=out / "folds", force=force, progress=progress)
@@ -128,7 +134,7 @@ def run_car_uci(out_dir=None, *, n_jobs=2, backend=None, scheduler=None, random_
     """
     out = Path(out_dir) if out_dir is not None else results_dir() / "car_uci"
     out.mkdir(parents=True, exist_ok=True)
-    started, machine_start = _now(), _machine()
+    started, machine_start = _provenance.now(), _provenance.machine()
     table = poster_table(["car_uci"], ["ism", "ws"], 10, False, random_state, n_jobs,
                          "stratified", backend, scheduler, cache_dir=out / "folds", force=force,
                          progress=progress)
@@ -212,8 +218,9 @@ def live_check(comparison: pd.DataFrame, provenance: dict, *, seed: int,
     seed : int
         The rerun's global seed.
     machine, sources : dict, optional
-        This machine (:func:`_machine`) and the sha256 of the sources used now
-        (:func:`_source_digests`); default: measured here.
+        This machine (:func:`kernelnet._provenance.machine`) and the sha256 of the sources used
+        now (:func:`kernelnet._provenance.source_digests` of :data:`_SOURCES`); default: measured
+        here.
 
     Returns
     -------
@@ -233,8 +240,8 @@ def live_check(comparison: pd.DataFrame, provenance: dict, *, seed: int,
     seed = check_int(seed, "seed", minimum=0)
     params = provenance.get("parameters", {})
     committed_seed = params.get("random_state")
-    machine = _machine() if machine is None else machine
-    sources = _source_digests() if sources is None else sources
+    machine = _provenance.machine() if machine is None else machine
+    sources = _provenance.source_digests(_SOURCES) if sources is None else sources
     start = provenance.get("machine", {}).get("start", {})
 
     def where(m):
@@ -294,5 +301,5 @@ def live_check(comparison: pd.DataFrame, provenance: dict, *, seed: int,
 def _stale_sources(prov: dict) -> list:
     """Source files whose digest differs from the one the committed table recorded."""
     recorded = prov.get("sources_sha256", {}) or {}
-    now = _source_digests()
+    now = _provenance.source_digests(_SOURCES)
     return [k for k, v in recorded.items() if now.get(k) != v]

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ... import _provenance
 from ... import datasets as _datasets
 from ..._validation import as_labels
 from ...parallel import unit_seed
 from . import FOLD_COLUMNS, H_TIE, OUTPUT_READING
 from ._metrics import output_metrics
-from ._provenance import _now
 from ._store import _write_fold
 from ._units import (
     _ESTIMATOR,
@@ -124,7 +124,7 @@ def _run_fold(unit: dict, _position_seed=None) -> dict:
         "layers": layers,
         "provenance": {
             "wall_seconds": time.perf_counter() - t_start,
-            "finished": _now(),
+            "finished": _provenance.now(),
             "pid": os.getpid(),
         },
     }
