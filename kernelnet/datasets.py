@@ -26,7 +26,7 @@ Every file is checked against its SHA-256 before it is parsed (once per process;
 
 Public API: :func:`names`, :func:`load`, :func:`describe`, :func:`folds`, :func:`poster_table`,
 :func:`authors_ws_results`, :func:`authors_ws_bandwidths`, :func:`authors_ws_options`,
-:data:`FOLD_SCHEMES`,
+:data:`POSTER_DATASETS`, :data:`FOLD_SCHEMES`,
 :data:`AUTHORS_WS_BANDWIDTHS`, :class:`DatasetInfo`.
 """
 
@@ -46,6 +46,7 @@ from kernelnet._validation import as_rng, check_choice
 
 __all__ = [
     "DatasetInfo",
+    "POSTER_DATASETS",
     "FOLD_SCHEMES",
     "AUTHORS_WS_BANDWIDTHS",
     "authors_ws_bandwidths",
@@ -373,7 +374,8 @@ _INFO = {
     ),
 }
 
-_POSTER_NAMES = ("random", "adversarial", "spiral", "wine", "cancer", "car", "face", "divorce")
+#: The poster's eight data sets, in its row order (the one list; ``names(poster_only=True)``).
+POSTER_DATASETS = ("random", "adversarial", "spiral", "wine", "cancer", "car", "face", "divorce")
 
 #: Fold schemes of :func:`folds`: the column of ``folds_authors.csv`` each one reads.
 FOLD_SCHEMES = {
@@ -417,7 +419,7 @@ def names(*, poster_only: bool = False) -> list[str]:
     """
     if not isinstance(poster_only, (bool, np.bool_)):
         raise ValueError(f"poster_only must be True or False, got {poster_only!r}")
-    return list(_POSTER_NAMES) if poster_only else list(_INFO)
+    return list(POSTER_DATASETS) if poster_only else list(_INFO)
 
 
 def _check_name(name) -> str:

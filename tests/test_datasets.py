@@ -13,6 +13,8 @@ import pytest
 
 from kernelnet import datasets
 from kernelnet.datasets import describe, folds, load, names
+from kernelnet.experiments import layerwise as ch_layerwise
+from kernelnet.experiments import poster_table as ch_poster_table
 
 DATA = Path(datasets.__file__).resolve().parent / "data"
 
@@ -42,6 +44,13 @@ def test_names():
     assert names(poster_only=True) == POSTER
     with pytest.raises(ValueError, match="poster_only"):
         names(poster_only="yes")
+
+
+def test_the_poster_data_sets_are_one_list():
+    """One constant; the chapters' names for it are the same object, not copies."""
+    assert datasets.POSTER_DATASETS == tuple(POSTER)
+    assert ch_poster_table.DATASETS is datasets.POSTER_DATASETS
+    assert ch_layerwise.POSTER_SETS is datasets.POSTER_DATASETS
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

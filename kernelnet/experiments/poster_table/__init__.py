@@ -79,8 +79,8 @@ from ...claims import Parameter
 # constant's ``#:`` comment only from the module it documents (this one), and a constant in
 # ``__all__`` without it vanishes from the API page. The private files import them from here.
 
-#: The poster's eight data sets, in its row order.
-DATASETS = tuple(_datasets.names(poster_only=True))
+#: The poster's eight data sets, in its row order (:data:`kernelnet.datasets.POSTER_DATASETS`).
+DATASETS = _datasets.POSTER_DATASETS
 #: The poster's four rows per data set.
 METHODS = ("ism", "ws", "ce", "mse")
 #: The poster's ten columns (``kernelnet.datasets.poster_table`` uses the same names).
