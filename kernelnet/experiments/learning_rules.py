@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from kernelnet import learning_rules as lr
 from kernelnet._validation import check_int, check_positive
 from kernelnet.checks import derivative_check
+from kernelnet.experiments._prose import formatted, joined, pow10
 from kernelnet.claims import Finding, Parameter, resolve_parameters
 
 __all__ = [
@@ -1391,15 +1392,11 @@ def prose(res: LearningRulesChapter) -> dict:
     Formatting only: the verdicts come from the findings (``claims.publish``); the phrases
     here describe what this run shows (which side of a curve an average sits).
     """
-    out = {}
-    lag = res.lagrangian
-    out["lr-delta-err"] = f"{lag['delta_err']:.1e}"
-    out["lr-solve-err"] = f"{lag['solve_err']:.1e}"
-    out["lr-grad-err"] = f"{lag['grad_err']:.1e}"
-    out["lr-order1"] = f"{lag['check'].order1:.2f}"
-    out["lr-order1-wrong"] = f"{lag['check_wrong'].order1:.2f}"
-    out["lr-nparams"] = f"{lag['n_params']}"
-    est = res.estimates
+    lag, est = res.lagrangian, res.estimates
+    out = formatted(".1e", {"lr-delta-err": lag["delta_err"], "lr-solve-err": lag["solve_err"],
+                            "lr-grad-err": lag["grad_err"]})
+    out |= formatted(".2f", {"lr-order1": lag["check"].order1,
+                             "lr-order1-wrong": lag["check_wrong"].order1})
     var = est["variance"].set_index(["method", "baseline"])
     for (m, b), key in [(("wp", True), "wpb"), (("wp", False), "wpr"), (("np", True), "npb"),
                         (("np", False), "npr")]:
@@ -1409,39 +1406,37 @@ def prose(res: LearningRulesChapter) -> dict:
         out[f"lr-relvar-{key}"] = f"{row.rel_var_exact:.1f}"
     vz = ((var.var_measured - var.var_exact) / var.var_se).abs()
     out["lr-var-zmax"] = f"{vz.max():.1f}"
-    out["lr-est-P1"] = f"{est['N'] * est['M'] + 1}"
-    out["lr-est-M1"] = f"{est['M'] + 1}"
     tab = est["table"]
     kmax = tab.K.max()
     last = tab[tab.K == kmax].set_index(["method", "baseline"])
-    out["lr-est-kmax"] = f"{kmax}"
-    out["lr-cos-wpb"] = f"{last.loc[('wp', True)].cos_mean:.3f}"
-    out["lr-cos-npb"] = f"{last.loc[('np', True)].cos_mean:.3f}"
-    out["lr-cos-wpr"] = f"{last.loc[('wp', False)].cos_mean:.3f}"
+    out |= formatted("", {"lr-nparams": lag["n_params"], "lr-est-P1": est["N"] * est["M"] + 1,
+                          "lr-est-M1": est["M"] + 1, "lr-est-kmax": kmax})
+    out |= formatted(".3f", {"lr-cos-wpb": last.loc[("wp", True)].cos_mean,
+                             "lr-cos-npb": last.loc[("np", True)].cos_mean,
+                             "lr-cos-wpr": last.loc[("wp", False)].cos_mean})
     # the bias on a nonlinear network
     bias = res.bias
     bt = bias["table"]
-    out["lr-bias-sizes"] = "-".join(str(s) for s in bias["sizes"])
-    out["lr-bias-P"] = f"{bias['P']}"
-    out["lr-bias-units"] = f"{bias['units']}"
+    out["lr-bias-sizes"] = joined(bias["sizes"], sep="-")
+    out |= formatted("", {"lr-bias-P": bias["P"], "lr-bias-units": bias["units"]})
     out["lr-bias-draws"] = f"{bias['n_draws']:,}"
     for m in ("wp", "np"):
         t = bt[bt.method == m].sort_values("sigma")
+        first = t.iloc[0]
+        out |= formatted(".3f", {f"lr-bias-{m}-ratio": first.ratio,
+                                 f"lr-bias-{m}-cos": first.cosine})
+        out |= formatted(".1e", {f"lr-bias-{m}-small": first.bias_rel,
+                                 f"lr-bias-{m}-varraw": first.var_rel_raw})
         out[f"lr-bias-{m}-slope"] = f"{bias['slopes'][m]:.2f}"
-        out[f"lr-bias-{m}-small"] = f"{t.bias_rel.iloc[0]:.1e}"
         out[f"lr-bias-{m}-large"] = f"{t.bias_rel.iloc[-1]:.0%}"
-        out[f"lr-bias-{m}-ratio"] = f"{t.ratio.iloc[0]:.3f}"
-        out[f"lr-bias-{m}-cos"] = f"{t.cosine.iloc[0]:.3f}"
-        out[f"lr-bias-{m}-var"] = f"{t.var_rel_baseline.iloc[0]:.0f}"
-        out[f"lr-bias-{m}-varraw"] = f"{t.var_rel_raw.iloc[0]:.1e}"
+        out[f"lr-bias-{m}-var"] = f"{first.var_rel_baseline:.0f}"
         # plain averaging needs about var / bias^2 draws before the bias shows above the noise
-        out[f"lr-bias-{m}-need"] = f"{t.var_rel_baseline.iloc[0] / t.bias_rel.iloc[0] ** 2:.0e}"
-        out[f"lr-bias-{m}-linear"] = _pow10(float(t.linear_bias_rel.max()))
-    out["lr-bias-sigma-small"] = f"{bt.sigma.min():g}"
-    out["lr-bias-sigma-large"] = f"{bt.sigma.max():g}"
+        out[f"lr-bias-{m}-need"] = f"{first.var_rel_baseline / first.bias_rel ** 2:.0e}"
+        out[f"lr-bias-{m}-linear"] = pow10(float(t.linear_bias_rel.max()))
+    out |= formatted("g", {"lr-bias-sigma-small": bt.sigma.min(),
+                           "lr-bias-sigma-large": bt.sigma.max()})
     # learning curves
     cur = res.curves
-    out["lr-lc-runs"] = f"{cur['n_runs']}"
     lc_dev = {}
     for m in ("gd", "np", "wp"):
         r = cur[m]
@@ -1460,52 +1455,39 @@ def prose(res: LearningRulesChapter) -> dict:
     out["lr-lc-gd-below"] = f"{(-gd_rel.min() if gd_below else gd_rel.max()):.0%}"
     out["lr-lc-gd-z"] = f"{(-gd_z.min() if gd_below else gd_z.max()):.1f}"
     out["lr-lc-gd-side"] = "below" if gd_below else "above"
-    out["lr-lc-Knp"] = f"{cur['K']['np'] / cur['K']['gd']:.0f}"
-    out["lr-lc-Kwp"] = f"{cur['K']['wp'] / cur['K']['gd']:.0f}"
+    out |= formatted(".0f", {"lr-lc-Knp": cur["K"]["np"] / cur["K"]["gd"],
+                             "lr-lc-Kwp": cur["K"]["wp"] / cur["K"]["gd"]})
     out["lr-lc-floor-np"] = f"{cur['np']['theory'][-1]:.1e}"
     sl = res.scaling["slopes"].set_index(["sweep", "method"])
     for (sw, m) in sl.index:
-        out[f"lr-slope-{sw}-{m}"] = f"{sl.loc[(sw, m)].measured:.2f}"
-        out[f"lr-slope-{sw}-{m}-exact"] = f"{sl.loc[(sw, m)].exact:.2f}"
-    out["lr-sc-runs"] = f"{res.scaling['n_runs']}"
-    out["lr-sc-nmax"] = f"{max(res.params['scaling_Ns'])}"
-    out["lr-sc-mmax"] = f"{max(res.params['scaling_Ms'])}"
+        out |= formatted(".2f", {f"lr-slope-{sw}-{m}": sl.loc[(sw, m)].measured,
+                                 f"lr-slope-{sw}-{m}-exact": sl.loc[(sw, m)].exact})
+    out |= formatted("", {"lr-lc-runs": cur["n_runs"], "lr-sc-runs": res.scaling["n_runs"],
+                          "lr-sc-nmax": max(res.params["scaling_Ns"]),
+                          "lr-sc-mmax": max(res.params["scaling_Ms"])})
     act = res.activation
-    out["lr-tanh-err"] = f"{act['identity_err']:.1e}"
-    out["lr-net-err"] = f"{act['net_err']:.1e}"
+    out |= formatted(".1e", {"lr-tanh-err": act["identity_err"], "lr-net-err": act["net_err"]})
     out["lr-naive-err"] = f"{np.max(np.abs(act['y_sigmoid'] - act['y_naive'])):.2f}"
     lin = res.linear
     t = lin["table"]
     under = t[t.N < lin["D"]]
-    out["lr-ln-maxtrain"] = f"{under.train_mse.max():.1e}"
+    out |= formatted(".1e", {"lr-ln-maxtrain": under.train_mse.max(),
+                             "lr-ln-gd": under.gd_dist.iloc[0], "lr-ln-hess": lin["hessian_err"]})
     out["lr-ln-ratio"] = f"{(under.other_norm / under.norm).min():.1f}"
-    out["lr-ln-gd"] = f"{under.gd_dist.iloc[0]:.1e}"
     out["lr-ln-gd-n"] = f"{under.N.iloc[0]}"
-    out["lr-ln-hess"] = f"{lin['hessian_err']:.1e}"
     out["lr-ln-hess-stated"] = f"{lin['hessian_err_as_stated']:.2f}"
     tb = res.hebbian["table"]
     out["lr-hebb-maxdev"] = f"{np.max(np.abs(tb.rate_mean / tb.lam_max - 1)) * 100:.1f}%"
-    out["lr-hebb-eta"] = f"{res.hebbian['eta']:g}"
-    out["lr-hebb-angle"] = f"{tb.angle_final.max():.3f}"
-    pca = res.pca
-    out["lr-oja-rms"] = f"{pca['oja_rms_late']:.3f}"
-    out["lr-oja-pred"] = f"{pca['oja_rms_pred']:.3f}"
-    out["lr-oja-norm"] = f"{pca['oja_norm_final']:.3f}"
-    out["lr-sanger-late"] = ", ".join(f"{a:.3f}" for a in pca["sanger_late"])
-    dl = res.deep_linear
-    out["lr-dl-err"] = f"{dl['max_err']:.3f}"
-    out["lr-dl-err-half"] = f"{dl['max_err_half']:.3f}"
+    pca, dl = res.pca, res.deep_linear
+    out |= formatted(".3f", {"lr-hebb-angle": tb.angle_final.max(),
+                             "lr-oja-rms": pca["oja_rms_late"], "lr-oja-pred": pca["oja_rms_pred"],
+                             "lr-oja-norm": pca["oja_norm_final"], "lr-dl-err": dl["max_err"],
+                             "lr-dl-err-half": dl["max_err_half"]})
+    out["lr-sanger-late"] = joined(pca["sanger_late"], ".3f")
+    out |= formatted("g", {"lr-hebb-eta": res.hebbian["eta"], "lr-dl-eta": dl["eta"]})
     out["lr-dl-ratio"] = f"{dl['max_err'] / dl['max_err_half']:.2f}"
-    out["lr-dl-eta"] = f"{dl['eta']:g}"
     per = res.perceptron
     out["lr-perc-n"] = f"{len(per)}"
     out["lr-perc-maxratio"] = f"{(per.mistakes / per.bound).max():.3f}"
     out["lr-perc-allconv"] = "all" if per.converged.all() else "not all"
     return out
-
-
-def _pow10(x: float) -> str:
-    """An upper bound ``1e-k`` for a rounding-level number (its digits are noise)."""
-    import math
-
-    return f"1e{math.ceil(math.log10(x)):d}" if x > 0 else "0"

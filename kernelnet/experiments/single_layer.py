@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.optimize
 
-from .._validation import as_matrix, as_vector, check_choice, check_int, check_positive
+from .._validation import as_matrix, check_choice, check_int, check_positive
 from ..checks import adjoint_test, derivative_check
 from ..claims import Finding, Parameter, resolve_parameters
 from ..single_layer import (
@@ -32,6 +32,7 @@ from ..single_layer import (
     single_layer,
     softmax_shift_basis,
 )
+from ._prose import formatted, joined, pow10
 
 __all__ = [
     "rank_vs_width",
@@ -1420,37 +1421,28 @@ def _findings(p, ranks, pk, checks, land, crime, ident, curv, budgets, variants,
     return out
 
 
-def _pow10(x: float) -> str:
-    """An upper bound ``1e-k`` for a rounding-level number (its digits are noise)."""
-    import math
-
-    return f"1e{math.ceil(math.log10(x)):d}" if x > 0 else "0"
-
-
 def prose(res: SingleLayerChapter) -> dict:
     """The chapter's glued numbers and phrases, formatted (name -> string).
 
     Formatting only: the verdicts come from the findings (``claims.publish``); the phrases
     here describe what this run shows (which side of a comparison, which way a curve bends).
     """
-    out = {}
     ranks, pk, p = res.ranks, res.peaks, res.params
-    out["sl-rank-n"] = f"{int(ranks.max_rank.max())}"
-    out["sl-rank-nf"] = f"{int(ranks.rank_Y.iloc[0])}"
-    out["sl-rank-ident"] = f"{int(ranks[ranks.activation == 'identity'].rank_Z.max())}"
-    nl = ranks[ranks.activation != "identity"]
-    out["sl-rank-full"] = ("every width" if bool((nl.rank_Z == nl.max_rank).all())
-                           else "all but some widths")
     n_tr = p["n_train"]
     i_n = int((pk.m - n_tr).abs().argmin())
     at_n, best = pk.iloc[i_n], pk.loc[pk.val_rel_error.idxmin()]
-    out["sl-peaks-ntrain"] = f"{n_tr}"
+    out = formatted("", {
+        "sl-rank-n": int(ranks.max_rank.max()), "sl-rank-nf": int(ranks.rank_Y.iloc[0]),
+        "sl-rank-ident": int(ranks[ranks.activation == "identity"].rank_Z.max()),
+        "sl-peaks-ntrain": n_tr, "sl-peaks-best-m": int(best.m),
+        "sl-peaks-small-m": int(pk.m.iloc[0])})
+    nl = ranks[ranks.activation != "identity"]
+    out["sl-rank-full"] = ("every width" if bool((nl.rank_Z == nl.max_rank).all())
+                           else "all but some widths")
     out["sl-peaks-train-at-n"] = f"{at_n.train_rel_error:.1e}"
-    out["sl-peaks-val-at-n"] = f"{at_n.val_rel_error:.2f}"
-    out["sl-peaks-best-m"] = f"{int(best.m)}"
+    out |= formatted(".2f", {"sl-peaks-val-at-n": at_n.val_rel_error,
+                             "sl-peaks-small-val": pk.val_rel_error.iloc[0]})
     out["sl-peaks-best-val"] = f"{best.val_rel_error:.3f}"
-    out["sl-peaks-small-val"] = f"{pk.val_rel_error.iloc[0]:.2f}"
-    out["sl-peaks-small-m"] = f"{int(pk.m.iloc[0])}"
     v = pk.val_rel_error.to_numpy()
     rise = 0 < i_n and v[i_n] > v[i_n - 1]
     fall = i_n + 1 < len(v) and v[i_n + 1] < v[i_n]
@@ -1475,28 +1467,24 @@ def prose(res: SingleLayerChapter) -> dict:
         "well\" does not bite in this run")
     summ, adj = res.checks["derivative_summary"], res.checks["adjoint"]
     out["sl-checks-all"] = "pass" if summ.passed.all() and adj.passed.all() else "do NOT all pass"
-    out["sl-adjoint-worst"] = _pow10(float(adj.rel_error.max()))
+    out["sl-adjoint-worst"] = pow10(float(adj.rel_error.max()))
     out["sl-adjoint-rtol"] = f"{adj.rtol.iloc[0]:.1e}"
     o1 = summ[summ.activation == "tanh"].order1
     out["sl-order-tanh"] = f"{o1.min():.2f} to {o1.max():.2f}"
     fK, fW = _landscape_fractions(res.landscape["E"])
-    out["sl-land-neg-s"] = f"{fK:.0%}"
-    out["sl-land-neg-t"] = f"{fW:.0%}"
+    out |= formatted(".0%", {"sl-land-neg-s": fK, "sl-land-neg-t": fW})
     # the inverse crime from a random start and from the truth + 10 %
     cr, near = res.crime, res.crime_near_truth
     rec, per_work = _gn_work_comparison(cr)
     gn, gd, lb = (rec.loc[k] for k in ("Gauss-Newton-CG", "gradient descent", "L-BFGS"))
     out["sl-ic-sizes"] = "n = {n}, n_f = {n_f}, n_c = {n_c}, m = {m}".format(**cr.sizes)
     out["sl-ic-iters"] = f"{int(gn.iterations)}"
-    out["sl-ic-gn"] = f"{gn.final_excess:.1e}"
-    out["sl-ic-gd"] = f"{gd.final_excess:.1e}"
-    out["sl-ic-lb"] = f"{lb.final_excess:.1e}"
-    out["sl-ic-gn-mv"] = f"{int(gn.matvecs):,}"
-    out["sl-ic-lb-mv"] = f"{int(lb.matvecs):,}"
-    out["sl-ic-gn-K"] = f"{gn.K_rel_error:.2f}"
-    out["sl-ic-gn-K0"] = f"{gn.K_rel_error_start:.2f}"
-    out["sl-ic-gn-val"] = f"{gn.val_kl:.2f}"
-    out["sl-ic-gn-at-lbwork"] = f"{per_work['Gauss-Newton-CG']:.1e}"
+    out |= formatted(".1e", {"sl-ic-gn": gn.final_excess, "sl-ic-gd": gd.final_excess,
+                             "sl-ic-lb": lb.final_excess,
+                             "sl-ic-gn-at-lbwork": per_work["Gauss-Newton-CG"]})
+    out |= formatted(",", {"sl-ic-gn-mv": int(gn.matvecs), "sl-ic-lb-mv": int(lb.matvecs)})
+    out |= formatted(".2f", {"sl-ic-gn-K": gn.K_rel_error, "sl-ic-gn-K0": gn.K_rel_error_start,
+                             "sl-ic-gn-val": gn.val_kl})
     out["sl-ic-per-iter"] = ("Per iteration Gauss-Newton wins"
                              if gn.final_excess < min(gd.final_excess, lb.final_excess)
                              else "Gauss-Newton does not even win per iteration here")
@@ -1506,38 +1494,34 @@ def prose(res: SingleLayerChapter) -> dict:
     out["sl-ic-winner-work"] = "L-BFGS" if lb_ahead else "Gauss-Newton"
     nrec = near.recovery.set_index("method")
     ngn, nlb = nrec.loc["Gauss-Newton-CG"], nrec.loc["L-BFGS"]
-    out["sl-near-K"] = f"{ngn.K_rel_error:.3f}"
-    out["sl-near-K0"] = f"{ngn.K_rel_error_start:.3f}"
+    out |= formatted(".3f", {"sl-near-K": ngn.K_rel_error, "sl-near-K0": ngn.K_rel_error_start,
+                             "sl-near-lb-K": nlb.K_rel_error})
+    out |= formatted(".1e", {"sl-near-val": ngn.val_kl, "sl-near-gn-exc": ngn.final_excess,
+                             "sl-near-lb-exc": nlb.final_excess, "sl-near-lb-val": nlb.val_kl})
     out["sl-near-verdict"] = ("closer to the truth than it started"
                               if ngn.K_rel_error < ngn.K_rel_error_start
                               else "further from the truth than it started")
-    out["sl-near-val"] = f"{ngn.val_kl:.1e}"
-    out["sl-near-gn-exc"] = f"{ngn.final_excess:.1e}"
-    out["sl-near-lb-exc"] = f"{nlb.final_excess:.1e}"
-    out["sl-near-lb-K"] = f"{nlb.K_rel_error:.3f}"
-    out["sl-near-lb-val"] = f"{nlb.val_kl:.1e}"
     out["sl-near-order"] = "ahead of" if ngn.final_excess < nlb.final_excess else "behind"
     # identifiability at the truth
     idf = res.identifiability
     out["sl-id-size"] = f"{idf['size']:,}"
-    out["sl-id-zero"] = f"{idf['n_zero']}"
-    out["sl-id-m"] = f"{idf['n_shift']}"
+    out |= formatted("", {"sl-id-zero": idf["n_zero"], "sl-id-m": idf["n_shift"]})
     out["sl-id-align"] = f"{1 - idf['alignment']:.0e}" if idf["alignment"] < 1 else "0"
-    out["sl-id-smallest"] = f"{idf['smallest_positive']:.1e}"
+    out |= formatted(".1e", {"sl-id-smallest": idf["smallest_positive"],
+                             "sl-id-cond": idf["condition"],
+                             "sl-id-median-dsigma": idf["median_dsigma"]})
+    out |= formatted(".0e", {"sl-id-gap": idf["gap"], "sl-id-inv-cond": 1.0 / idf["condition"]})
+    out |= formatted(".1f", {"sl-id-preact": idf["preact_std"],
+                             "sl-id-sqrtnf": np.sqrt(idf["sizes"]["n_f"])})
     out["sl-id-largest"] = f"{idf['largest']:.2f}"
-    out["sl-id-cond"] = f"{idf['condition']:.1e}"
-    out["sl-id-gap"] = f"{idf['gap']:.0e}"
-    out["sl-id-inv-cond"] = f"{1.0 / idf['condition']:.0e}"
     out["sl-id-conclusion"] = (
         "The data do determine the weights; the problem is very badly conditioned."
         if is_identified(idf["n_zero"], idf["n_shift"], idf["alignment"]) else
         "The Hessian vanishes on more than the shift: the data do not determine the weights "
         "even locally.")
-    out["sl-id-preact"] = f"{idf['preact_std']:.1f}"
-    out["sl-id-sqrtnf"] = f"{np.sqrt(idf['sizes']['n_f']):.1f}"
-    out["sl-id-median-dsigma"] = f"{idf['median_dsigma']:.1e}"
     out["sl-id-saturated"] = f"{idf['frac_saturated']:.0%}"
-    out["sl-id-block-zero"] = f"{int(np.sum(np.abs(idf['block_eigenvalues']) <= ZERO_TOL * idf['block_eigenvalues'][-1]))}"
+    block_ev = idf["block_eigenvalues"]
+    out["sl-id-block-zero"] = f"{int(np.sum(np.abs(block_ev) <= ZERO_TOL * block_ev[-1]))}"
     # optimiser budgets
     allb = res.budgets
     bud = allb[allb.seed == allb.seed.min()]
@@ -1546,11 +1530,11 @@ def prose(res: SingleLayerChapter) -> dict:
     lbf = bud[bud.method == "L-BFGS"].sort_values("budget")
     out["sl-bud-start"] = f"{bud.K_rel_error_start.iloc[0]:.3f}"
     out["sl-bud-iter"] = f"{int(p['crime_iter'])}"
-    out["sl-bud-block"] = ", ".join(f"{e:.3f}" for e in blk.K_rel_error)
-    out["sl-bud-coupled"] = ", ".join(f"{e:.3f}" for e in cpl.K_rel_error)
-    out["sl-bud-cg"] = ", ".join(str(int(b)) for b in blk.budget)
-    out["sl-bud-lbfgs"] = ", ".join(f"{e:.3f}" for e in lbf.K_rel_error)
-    out["sl-bud-lbfgs-its"] = ", ".join(f"{int(b):,}" for b in lbf.budget)
+    out["sl-bud-block"] = joined(blk.K_rel_error, ".3f")
+    out["sl-bud-coupled"] = joined(cpl.K_rel_error, ".3f")
+    out["sl-bud-cg"] = joined(int(b) for b in blk.budget)
+    out["sl-bud-lbfgs"] = joined(lbf.K_rel_error, ".3f")
+    out["sl-bud-lbfgs-its"] = joined((int(b) for b in lbf.budget), ",")
     seeds = sorted(allb.seed.unique())
     ends = []
     for sd in seeds:
@@ -1559,15 +1543,15 @@ def prose(res: SingleLayerChapter) -> dict:
     out["sl-bud-nseeds"] = f"{len(seeds)}"
     out["sl-bud-seeds-drift"] = f"{sum(e1 > e0 for e0, e1 in ends)}"
     out["sl-bud-seeds-ends"] = "; ".join(f"{e0:.2f} to {e1:.2f}" for e0, e1 in ends)
-    out["sl-bud-seeds-lbfgs"] = f"{allb[allb.method == 'L-BFGS'].groupby('seed').K_rel_error.min().max():.3f}"
+    lbfgs_best = allb[allb.method == "L-BFGS"].groupby("seed").K_rel_error.min()
+    out["sl-bud-seeds-lbfgs"] = f"{lbfgs_best.max():.3f}"
     rnd = bud[bud.method == "L-BFGS, random start"]
     if len(rnd):
         r0 = rnd.iloc[0]
         out["sl-rnd-its"] = f"{int(r0.budget):,}"
         out["sl-rnd-exc"] = f"{r0.final_excess:.1e}"
-        out["sl-rnd-K"] = f"{r0.K_rel_error:.2f}"
-        out["sl-rnd-K0"] = f"{r0.K_rel_error_start:.2f}"
-        out["sl-rnd-W"] = f"{r0.W_rel_error_centred:.2f}"
+        out |= formatted(".2f", {"sl-rnd-K": r0.K_rel_error, "sl-rnd-K0": r0.K_rel_error_start,
+                                 "sl-rnd-W": r0.W_rel_error_centred})
         out["sl-rnd-conclusion"] = (
             "from there too the optimiser finds the truth" if r0.K_rel_error <= 0.05 else
             "a network that fits the data but is not the truth; the data determine the weights "
@@ -1586,36 +1570,33 @@ def prose(res: SingleLayerChapter) -> dict:
     cv = res.curvature
     off = cv[cv.perturbation > 0]
     fin = off[np.isfinite(off.perturbation)]
-    out["sl-cv-second"] = ", ".join(f"{r:.3f}" for r in fin.second_term)
-    out["sl-cv-dists"] = ", ".join(f"{e:.0%}" for e in fin.perturbation)
-    out["sl-cv-second-random"] = f"{off.second_term.iloc[-1]:.2f}"
     nearest = off.loc[off.perturbation.idxmin()]
+    out["sl-cv-second"] = joined(fin.second_term, ".3f")
+    out["sl-cv-dists"] = joined(fin.perturbation, ".0%")
+    out["sl-cv-second-random"] = f"{off.second_term.iloc[-1]:.2f}"
     out["sl-cv-neg-nearest"] = f"{int(nearest.n_negative):,}"
     out["sl-cv-neg-most"] = f"{-nearest.most_negative:.1e}"
-    out["sl-cv-coupling-lo"] = f"{cv.coupling.min():.0%}"
-    out["sl-cv-coupling-hi"] = f"{cv.coupling.max():.0%}"
-    out["sl-cv-coupling-truth"] = f"{cv.coupling.iloc[0]:.0%}"
-    out["sl-cv-exact-block-K"] = f"{nearest['K_after_block']:.3f}"
-    out["sl-cv-exact-gn-K"] = f"{nearest['K_after_gauss-newton']:.3f}"
-    out["sl-cv-exact-newton-K"] = f"{nearest['K_after_exact']:.3f}"
-    out["sl-cv-nearest"] = f"{nearest.perturbation:.0%}"
-    out["sl-cv-nearest-K0"] = f"{nearest.K_rel_error:.3f}"
+    out |= formatted(".0%", {"sl-cv-coupling-lo": cv.coupling.min(),
+                             "sl-cv-coupling-hi": cv.coupling.max(),
+                             "sl-cv-coupling-truth": cv.coupling.iloc[0],
+                             "sl-cv-nearest": nearest.perturbation})
+    out |= formatted(".3f", {"sl-cv-exact-block-K": nearest["K_after_block"],
+                             "sl-cv-exact-gn-K": nearest["K_after_gauss-newton"],
+                             "sl-cv-exact-newton-K": nearest["K_after_exact"],
+                             "sl-cv-nearest-K0": nearest.K_rel_error})
     # recovery against n
     rv = res.recovery
-    out["sl-rec-nmax"] = f"{int(rv.n.max()):,}"
-    out["sl-rec-K"] = f"{rv.K_rel_error.iloc[-1]:.1e}"
-    out["sl-rec-W"] = f"{rv.W_rel_error_centred.iloc[-1]:.1e}"
-    out["sl-rec-Wraw"] = f"{rv.W_rel_error_raw.iloc[-1]:.1e}"
-    out["sl-rec-n0"] = f"{int(rv.n.iloc[0]):,}"
+    out |= formatted(",", {"sl-rec-nmax": int(rv.n.max()), "sl-rec-n0": int(rv.n.iloc[0])})
+    out |= formatted(".1e", {"sl-rec-K": rv.K_rel_error.iloc[-1],
+                             "sl-rec-W": rv.W_rel_error_centred.iloc[-1],
+                             "sl-rec-Wraw": rv.W_rel_error_raw.iloc[-1]})
     out["sl-rec-K0"] = f"{rv.K_rel_error.iloc[0]:.2f}"
     # adversarial
     adv = res.adversarial
-    out["sl-adv-acc"] = f"{adv.test_accuracy:.1%}"
-    out["sl-adv-label"] = f"{adv.label}"
-    out["sl-adv-target"] = f"{adv.target}"
-    out["sl-adv-rel"] = f"{adv.relative_norm:.1%}"
-    out["sl-adv-pbefore"] = f"{adv.prob_before[adv.label]:.3f}"
-    out["sl-adv-pafter"] = f"{adv.prob_after[adv.target]:.3f}"
-    out["sl-adv-ptrue-after"] = f"{adv.prob_after[adv.label]:.3f}"
+    out |= formatted(".1%", {"sl-adv-acc": adv.test_accuracy, "sl-adv-rel": adv.relative_norm})
+    out |= formatted("", {"sl-adv-label": adv.label, "sl-adv-target": adv.target})
+    out |= formatted(".3f", {"sl-adv-pbefore": adv.prob_before[adv.label],
+                             "sl-adv-pafter": adv.prob_after[adv.target],
+                             "sl-adv-ptrue-after": adv.prob_after[adv.label]})
     out["sl-adv-maxpix"] = f"{np.abs(adv.perturbed - adv.image).max():.2f}"
     return out
