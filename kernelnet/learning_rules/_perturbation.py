@@ -194,6 +194,13 @@ def gd_update(W, W_star, x, eta):
     return as_matrix(W, "W") - eta * student_teacher_gradient(W, W_star, x)
 
 
+def _perturbation_step(W, W_star, x, eta, sigma, method, baseline, random_state):
+    """One WP or NP step, ``W - eta g`` with one draw of :func:`perturbation_gradient_estimates`."""
+    eta = check_positive(eta, "eta")
+    g = perturbation_gradient_estimates(W, W_star, x, sigma, 1, method, baseline, random_state)[0]
+    return as_matrix(W, "W") - eta * g
+
+
 def weight_perturbation_update(W, W_star, x, eta, sigma, baseline=True, random_state=None):
     r"""One weight-perturbation step.
 
@@ -209,9 +216,7 @@ def weight_perturbation_update(W, W_star, x, eta, sigma, baseline=True, random_s
     -------
     ndarray, shape (M, N)
     """
-    eta = check_positive(eta, "eta")
-    g = perturbation_gradient_estimates(W, W_star, x, sigma, 1, "wp", baseline, random_state)[0]
-    return as_matrix(W, "W") - eta * g
+    return _perturbation_step(W, W_star, x, eta, sigma, "wp", baseline, random_state)
 
 
 def node_perturbation_update(W, W_star, x, eta, sigma, baseline=True, random_state=None):
@@ -229,9 +234,7 @@ def node_perturbation_update(W, W_star, x, eta, sigma, baseline=True, random_sta
     -------
     ndarray, shape (M, N)
     """
-    eta = check_positive(eta, "eta")
-    g = perturbation_gradient_estimates(W, W_star, x, sigma, 1, "np", baseline, random_state)[0]
-    return as_matrix(W, "W") - eta * g
+    return _perturbation_step(W, W_star, x, eta, sigma, "np", baseline, random_state)
 
 
 def _rate_constant(N, M, method):
