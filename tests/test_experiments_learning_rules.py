@@ -1,4 +1,4 @@
-"""kernelnet.experiments.learning_rules (chapter 5): the experiments at small sizes, the verdicts."""
+"""kernelnet.experiments.learning_rules (chapter 5): experiments at small sizes, verdicts."""
 
 from types import SimpleNamespace
 

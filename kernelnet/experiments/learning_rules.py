@@ -5,7 +5,7 @@ arrays and pandas DataFrames), never a figure. The chapter contract: :data:`PARA
 :func:`run` (one call, sizes from the declarations) returning :class:`LearningRulesChapter` with
 the findings; the verdict functions (``*_verdict``) turn numbers into verdicts. The algorithms live in
 :mod:`kernelnet.learning_rules`, where ``tests/test_learning_rules.py`` checks each comparison;
-``tests/test_learning_rules.py`` also runs these functions at small sizes.
+``tests/test_experiments_learning_rules.py`` runs these functions at small sizes.
 
 Sources: the notes "Learning algorithms" (seed ``002_592b791eec23135f.txt``) and ERRATA 002;
 LeCun (1988); Werfel, Xie and Seung (2004, 2005); Oja (1982); Sanger (1989); Saxe, McClelland
@@ -863,7 +863,7 @@ def perturbation_bias_sweep(sizes=(4, 8, 6, 3), sigmas=(0.3, 0.1, 0.03, 0.01), n
 
 
 # ------------------------------------------------------------------------------------------------
-# Verdicts (each a small function with a test per branch in tests/test_learning_rules.py)
+# Verdicts (small functions; tests/test_experiments_learning_rules.py tests each branch)
 # ------------------------------------------------------------------------------------------------
 
 

@@ -842,7 +842,7 @@ def adversarial_example(*, m: int = 64, max_iter: int = 40, n_lambda: int = 12,
 
 
 # --------------------------------------------------------------------------------------------
-# Verdicts (each a small function with a test per branch in tests/test_single_layer.py)
+# Verdicts (small functions; tests/test_experiments_single_layer.py tests each branch)
 # --------------------------------------------------------------------------------------------
 def rank_verdict(identity_max_rank: int, n_f: int, nonlinear_full: int,
                  nonlinear_total: int) -> str:
