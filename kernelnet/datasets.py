@@ -26,6 +26,7 @@ Every file is checked against its SHA-256 before it is parsed (once per process;
 
 Public API: :func:`names`, :func:`load`, :func:`describe`, :func:`folds`, :func:`poster_table`,
 :func:`authors_ws_results`, :func:`authors_ws_bandwidths`, :func:`authors_ws_options`,
+:func:`authors_preprocessing`, :data:`AUTHORS_WS_NOISE`,
 :data:`POSTER_DATASETS`, :data:`FOLD_SCHEMES`,
 :data:`AUTHORS_WS_BANDWIDTHS`, :class:`DatasetInfo`.
 """
@@ -51,6 +52,8 @@ __all__ = [
     "AUTHORS_WS_BANDWIDTHS",
     "authors_ws_bandwidths",
     "authors_ws_options",
+    "AUTHORS_WS_NOISE",
+    "authors_preprocessing",
     "authors_ws_results",
     "names",
     "load",
@@ -678,6 +681,60 @@ def folds(name: str, *, scheme: str = "authors") -> list[tuple[np.ndarray, np.nd
     return out
 
 
+#: Standard deviation of the noise the authors' W_s runs add to the training features
+#: (``X = X + 0.02*np.random.randn(...)``, ``NIK_Thm1_Release_V2/src/tests/run_10_fold.py``).
+AUTHORS_WS_NOISE = 0.02
+
+
+def authors_preprocessing(X_train, X_test=None, *, noise: float = 0.0, random_state=None):
+    r"""One cross-validation fold prepared as the authors prepared it.
+
+    Both of their codes (``src/tests/run_10_fold.py`` in ``Neural_Indicator_Kernel_ISM`` and in
+    ``NIK_Thm1_Release_V2``) z-score the training and the test fold **each with its own** mean
+    and standard deviation (``sklearn.preprocessing.scale`` on each). Their W_s runs first add
+    :math:`\mathcal N(0, 0.02^2)` noise to every training feature (:data:`AUTHORS_WS_NOISE`);
+    theirs is unseeded, ours is drawn from ``random_state``.
+
+    Parameters
+    ----------
+    X_train : array_like, shape (n, d)
+    X_test : array_like, shape (m, d), optional
+    noise : float, default 0
+        Standard deviation of the training noise (W_s: :data:`AUTHORS_WS_NOISE`); 0 for none.
+    random_state : None, int, sequence of int, SeedSequence or numpy.random.Generator
+        Seed of the noise (``numpy.random.default_rng``); not used when ``noise == 0``.
+
+    Returns
+    -------
+    (X_train, X_test) : tuple of ndarray
+        The prepared folds; ``X_test`` is None when not given.
+
+    Raises
+    ------
+    ValueError
+        If a fold is not a 2-D array, the folds' columns differ, or ``noise`` is negative or
+        not finite.
+    """
+    from sklearn.preprocessing import scale
+
+    X_train = np.asarray(X_train, dtype=np.float64)
+    if X_train.ndim != 2:
+        raise ValueError(f"X_train must be a 2-D array, got shape {X_train.shape}")
+    if X_test is not None:
+        X_test = np.asarray(X_test, dtype=np.float64)
+        if X_test.ndim != 2 or X_test.shape[1] != X_train.shape[1]:
+            raise ValueError(f"X_test must be a 2-D array with {X_train.shape[1]} columns (as "
+                             f"X_train), got shape {X_test.shape}")
+    if isinstance(noise, (bool, np.bool_)) or not isinstance(noise, numbers.Real):
+        raise ValueError(f"noise must be a non-negative number, got {noise!r}")
+    noise = float(noise)
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a non-negative number, got {noise!r}")
+    if noise:
+        X_train = X_train + noise * as_rng(random_state).standard_normal(X_train.shape)
+    return scale(X_train), (None if X_test is None else scale(X_test))
+
+
 def _fold_table() -> dict:
     raw, key = _read_verified("folds_authors.csv")
     with _lock:
@@ -761,8 +818,8 @@ def authors_ws_options(name: str) -> dict:
     their layer cap (``np.arange(1, 30)``: 29 layers). The other estimator defaults
     (normalised-HSIC exit 0.95, HSIC-optimal start sigma, 5-NN) already are the authors'.
 
-    The caller still prepares the data as they did: N(0, 0.02^2) noise on the training
-    features, then train and test z-scored separately.
+    The caller still prepares the data as they did (:func:`authors_preprocessing`): N(0, 0.02^2)
+    noise on the training features, then train and test z-scored separately.
     """
     lo, n = authors_ws_bandwidths(name)
     return {"ws_smallest_sigma": lo, "ws_n_sigmas": n, "ws_append_misclassified": "authors",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.preprocessing import scale
 
 from kernelnet import datasets
 from kernelnet.datasets import describe, folds, load, names
@@ -51,6 +52,39 @@ def test_the_poster_data_sets_are_one_list():
     assert datasets.POSTER_DATASETS == tuple(POSTER)
     assert ch_poster_table.DATASETS is datasets.POSTER_DATASETS
     assert ch_layerwise.POSTER_SETS is datasets.POSTER_DATASETS
+
+
+def test_authors_preprocessing_scales_each_fold_on_its_own():
+    X, _ = load("wine")
+    tr, te = folds("wine")[0]
+    a, b = datasets.authors_preprocessing(X[tr], X[te])
+    np.testing.assert_array_equal(a, scale(X[tr]))
+    np.testing.assert_array_equal(b, scale(X[te]))  # its own mean and std, not the training's
+    np.testing.assert_allclose(b.mean(axis=0), 0, atol=1e-12)
+    assert datasets.authors_preprocessing(X[tr])[1] is None
+    # the W_s noise: N(0, noise^2) on the training features before scaling, from random_state
+    noisy, _ = datasets.authors_preprocessing(X[tr], noise=datasets.AUTHORS_WS_NOISE,
+                                              random_state=5)
+    g = np.random.default_rng(5).standard_normal(X[tr].shape)
+    np.testing.assert_array_equal(noisy, scale(X[tr] + 0.02 * g))
+    again, _ = datasets.authors_preprocessing(X[tr], noise=0.02, random_state=5)
+    other, _ = datasets.authors_preprocessing(X[tr], noise=0.02, random_state=6)
+    assert np.array_equal(noisy, again) and not np.array_equal(noisy, other)
+    np.testing.assert_array_equal(datasets.authors_preprocessing(X[tr], random_state=6)[0], a)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(X_train=np.ones(5)), "X_train must be a 2-D array"),
+    (dict(X_train=np.ones((5, 2)), X_test=np.ones((3, 3))), "X_test must be a 2-D array with 2"),
+    (dict(X_train=np.ones((5, 2)), noise=-0.1), "noise must be a non-negative number"),
+    (dict(X_train=np.ones((5, 2)), noise=float("nan")), "noise must be a non-negative number"),
+    (dict(X_train=np.ones((5, 2)), noise="0.02"), "noise must be a non-negative number"),
+    (dict(X_train=np.ones((5, 2)), noise=True), "noise must be a non-negative number"),
+    (dict(X_train=np.ones((5, 2)), noise=0.1, random_state=-1), "random_state"),
+])
+def test_authors_preprocessing_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        datasets.authors_preprocessing(**kwargs)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -136,7 +136,7 @@ def training_fold(
     of at most that many rows (quick mode). ``noise`` adds N(0, noise^2) to every feature before
     z-scoring, as the authors' W_s runs do (0.02,
     ``NIK_Thm1_Release_V2/src/tests/run_10_fold.py``), drawn from ``(noise_seed, 1)``
-    (default ``seed``). Returns ``(X, y)``.
+    (default ``seed``); :func:`kernelnet.datasets.authors_preprocessing`. Returns ``(X, y)``.
     """
     fold = check_int(fold, "fold", minimum=0, maximum=9)
     X, y = datasets.load(name)
@@ -154,8 +154,10 @@ def training_fold(
         X, y = X[keep], y[keep]
     if noise:
         ns = seed if noise_seed is None else check_int(noise_seed, "noise_seed", minimum=0)
-        X = X + float(noise) * np.random.default_rng([ns, 1]).standard_normal(X.shape)
-    return scale(X), y
+        X, _ = datasets.authors_preprocessing(X, noise=noise, random_state=[ns, 1])
+    else:
+        X, _ = datasets.authors_preprocessing(X)
+    return X, y
 
 
 # ---------------------------------------------------------------------------------------------

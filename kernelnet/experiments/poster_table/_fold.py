@@ -42,7 +42,6 @@ def _h_trace(values) -> dict:
 
 def _run_fold(unit: dict, _position_seed=None) -> dict:
     """Fit one (data set, method, fold) and measure the ten columns; optionally write it."""
-    from sklearn.preprocessing import scale
     from threadpoolctl import threadpool_limits
 
     ds, method, fold = unit["dataset"], unit["method"], int(unit["fold"])
@@ -56,11 +55,9 @@ def _run_fold(unit: dict, _position_seed=None) -> dict:
     t_start = time.perf_counter()
     layers = []
     with threadpool_limits(limits=1, user_api="blas"):
-        if method == "ws":
-            noise = np.random.default_rng(st["noise"]).standard_normal(Xtr.shape)
-            Xtr = Xtr + 0.02 * noise
-        Xtr = scale(Xtr)
-        Xte = scale(Xte)
+        Xtr, Xte = _datasets.authors_preprocessing(
+            Xtr, Xte, noise=_datasets.AUTHORS_WS_NOISE if method == "ws" else 0.0,
+            random_state=st["noise"])
         if method in _KERNEL_METHODS:
             from ...layerwise import LayerwiseKernelNet
 

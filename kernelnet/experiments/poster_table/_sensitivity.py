@@ -20,12 +20,11 @@ def _ism_fold_inputs(dataset: str, fold: int, *, random_state: int = 0):
     """``(Xtr, ytr, Xte, yte, model_seed)`` of the table's ISM unit (authors' folds), as
     :func:`_run_fold` fits it: each fold z-scored on its own, the estimator's seed from the
     fold's stable index."""
-    from sklearn.preprocessing import scale
-
     seed = unit_seed(int(random_state), _stable_index(dataset, fold))
     X, y = _datasets.load(dataset)
     tr, te = _split(dataset, "authors", 10, int(fold), int(random_state))
-    return scale(X[tr]), y[tr], scale(X[te]), y[te], _streams(seed)["model"]
+    Xtr, Xte = _datasets.authors_preprocessing(X[tr], X[te])
+    return Xtr, y[tr], Xte, y[te], _streams(seed)["model"]
 
 
 def _sensitivity_unit(unit: dict, _position_seed=None) -> list:
