@@ -200,7 +200,9 @@ def test_quick_run_findings_name_registry_claims():
     ids = [f.claim_id for f in res.findings]
     reg = claims.registry()
     assert set(ids) <= set(reg.id)
-    assert len(ids) == len(set(ids)) == 10
+    assert len(ids) == len(set(ids)) == 23
+    # every chapter-06 row of the registry has a finding: none left 'not checked yet'
+    assert set(ids) == set(reg[reg.chapter == "06_diverse_weights"].id)
     assert all(f.verdict in claims.VERDICTS for f in res.findings)
     for f in res.findings:
         if f.verdict == "not reproduced":
@@ -221,3 +223,177 @@ def test_compare_with_talk_pairs_widths_by_rank():
     row = comp[(comp.n == 20) & (comp.split == "test")].iloc[0]
     assert row.talk_no_reg == "0.44 (0.35)" and row.talk_reg == "0.58 (0.59)"
     assert (row.talk_reg_better, row.ours_reg_better, row.agree) == (False, True, False)
+
+
+
+# ---------------------------------------------------------------------------------------------
+# the remaining claims: verdict branches and the measurements behind them
+# ---------------------------------------------------------------------------------------------
+
+
+def test_gradient_structure_verdict_branches():
+    v = dw.gradient_structure_verdict
+    assert v(6e-10, True) == "reproduced"
+    assert v(0.5, True) == "not reproduced"          # e.g. a missing 1/m: O(1) relative error
+    assert v(1e-12, False) == "not reproduced"       # the Taylor order fails
+    with pytest.raises(ValueError, match="max_rel_error"):
+        v(float("nan"), True)
+
+
+def test_prediction_dynamics_verdict_branches():
+    v = dw.prediction_dynamics_verdict
+    assert v(2.0, 1e-10, 1e-16) == "reproduced"                    # the talk's sign
+    assert v(1e-10, 2.0, 1e-16) == "reproduced with a caveat"      # the opposite sign
+    assert v(0.3, 0.3, 1e-16) == "not reproduced"
+    assert v(1e-10, 2.0, 0.1) == "not reproduced"                  # D^T D != n G_n
+    with pytest.raises(ValueError, match="identity_error"):
+        v(1.0, 1.0, -1.0)
+
+
+def test_weyl_verdict_branches():
+    assert dw.weyl_verdict([0.03, 1.2, 0.0]) == "reproduced"
+    assert dw.weyl_verdict([0.03, -1e-12]) == "reproduced"         # rounding
+    assert dw.weyl_verdict([0.03, -1e-3]) == "not reproduced"
+    with pytest.raises(ValueError, match="slacks"):
+        dw.weyl_verdict([])
+
+
+def test_concentration_verdict_branches():
+    v = dw.concentration_verdict
+    assert v(0.04, -0.5, [1.3, 0.8]) == "reproduced"
+    assert v(0.04, -0.5, [1.3, 8.0]) == "reproduced with a caveat"   # the bottom: far above
+    assert v(0.04, -0.5, [1.3, 0.4]) == "reproduced with a caveat"   # ... or below gamma_m
+    assert v(0.3, -0.5, [1.3]) == "not reproduced"                   # the top is off
+    assert v(0.05, 0.0, [1.3]) == "not reproduced"                   # and does not improve
+    with pytest.raises(ValueError, match="tail_ratios"):
+        v(0.04, -0.5, [float("inf")])
+    with pytest.raises(ValueError, match="top_slope"):
+        v(0.04, float("nan"), [1.0])
+
+
+def test_discrepancy_diversity_verdict_branches():
+    v = dw.discrepancy_diversity_verdict
+    assert v(-1.0, True, 1.5) == "reproduced"
+    assert v(-0.5, True, 1.5) == "reproduced with a caveat"
+    assert v(-1.0, False, 1.5) == "not reproduced"   # random weights not the most diverse
+    assert v(0.2, True, 1.5) == "not reproduced"
+    assert v(-1.0, True, 6.0) == "not reproduced"    # the formula misses the kernel distance
+    with pytest.raises(ValueError, match="rank_corr"):
+        v(float("nan"), True, 1.0)
+
+
+def test_regulariser_diversity_verdict_branches():
+    v = dw.regulariser_diversity_verdict
+    assert v(6, 6, 1e-14) == "reproduced"
+    assert v(5, 6, 1e-14) == "reproduced with a caveat"
+    assert v(3, 6, 1e-14) == "not reproduced"
+    assert v(6, 6, 1e-2) == "not reproduced"         # R and L_2^2 not affinely related: a bug
+    with pytest.raises(ValueError, match="n_lower"):
+        v(7, 6, 0.0)
+
+
+def test_most_w_diverse_and_omega_verdict_branches():
+    v = dw.most_w_diverse_verdict
+    assert v([1.0, 1.0, 1.0]) == "reproduced"
+    assert v([0.5, 1.0, 1.0]) == "reproduced with a caveat"
+    assert v([1.0, 1.0, 0.75]) == "not reproduced"
+    with pytest.raises(ValueError, match="ok_by_width"):
+        v([1.5])
+    w = dw.sm_omega_m_verdict
+    assert w([6, 11, 21], [1.0, 1.3, 3.5]) == "reproduced with a caveat"
+    assert w([6, 11, 21], [1.0, 0.9, 0.85]) == "reproduced with a caveat"   # slope > -0.25
+    assert w([6, 11, 21], [1.0, 0.55, 0.29]) == "not reproduced"           # like 1/m
+    assert w([6, 11, 21], [1.0, 0.0, 1.0]) == "not reproduced"
+    assert w([6, 11], [1.0, 1.3]) == "not checkable here"
+    with pytest.raises(ValueError, match="same length"):
+        w([6, 11], [1.0])
+
+
+def test_final_bound_and_main_result_verdict_branches():
+    v = dw.final_bound_verdict
+    assert v(0.94, -1.1) == "reproduced with a caveat"
+    assert v(1.2, -1.1) == "not reproduced"          # the key inequality fails
+    assert v(0.94, -0.1) == "not reproduced"         # the factor does not vanish with n
+    with pytest.raises(ValueError, match="factor_slope"):
+        v(0.9, float("nan"))
+    w = dw.main_result_verdict
+    assert w(True, 0.8, 1.2) == "reproduced with a caveat"
+    assert w(True, 0.0, 1.2) == "outside the source's regime"
+    assert w(False, 0.8, 1.2) == "not reproduced"
+    with pytest.raises(ValueError, match="min_s_path"):
+        w(True, 0.8, -1.0)
+
+
+def test_du_verdict_branches():
+    v = dw.lambda0_verdict
+    assert v(0.15, [0.94, 1.0]) == "reproduced"
+    assert v(0.15, [0.3, 0.9]) == "reproduced with a caveat"
+    assert v(0.15, [0.2, 0.4]) == "outside the source's regime"
+    assert v(0.0, [1.0]) == "not reproduced"
+    with pytest.raises(ValueError, match="ratios_t0"):
+        v(0.1, [])
+    assert dw.perturbation_verdict([0.3, 1.0, 3.0]) == "reproduced with a caveat"
+    assert dw.perturbation_verdict([0.0, 0.0]) == "not checkable here"
+    with pytest.raises(ValueError, match="c_cert_by_width"):
+        dw.perturbation_verdict([-1.0])
+    s = dw.self_consistent_verdict
+    assert s(7.7e8, 3000, 643.0) == "not checkable here"
+    assert s(1e3, 3000, 0.5) == "reproduced"
+    assert s(1e3, 3000, 2.0) == "not reproduced"
+    with pytest.raises(ValueError, match="n_needed"):
+        s(0.0, 10, 1.0)
+
+
+def test_perturbation_certificate_is_a_lower_bound():
+    from kernelnet import twolayer as tl
+    rng = np.random.default_rng(3)
+    X = tl.sample_sphere(8, 5, random_state=rng)
+    W0 = rng.standard_normal((400, 5))
+    lam = np.linalg.eigvalsh(tl.empirical_gram(W0, X))[0]
+    # R = 0: nothing can flip (ties have probability 0), the bound is lambda_min itself
+    assert dw.perturbation_certificate(W0, X, 0.0) == pytest.approx(lam, rel=1e-12)
+    R = 0.05
+    cert = dw.perturbation_certificate(W0, X, R)
+    assert cert < lam
+    # every W whose units moved by at most R has lambda_min at or above the certificate:
+    # random moves of length R, and moves that flip each unit on the point it is closest to
+    # being orthogonal to (by R along -sign(w^T x_i) x_i, which flips it when |w^T x_i| < R)
+    P = X @ W0.T
+    near = np.argmin(np.abs(P), axis=0)
+    flip = -np.sign(P[near, np.arange(400)])[:, None] * X[near]
+    assert np.sum(np.abs(P[near, np.arange(400)]) < R) > 10   # the flips do happen
+    moves = [R * flip] + [R * U / np.linalg.norm(U, axis=1, keepdims=True)
+                          for U in rng.standard_normal((10, *W0.shape))]
+    for M in moves:
+        assert np.linalg.eigvalsh(tl.empirical_gram(W0 + M, X))[0] >= cert - 1e-12
+    # a larger radius certifies less (monotone in R)
+    assert dw.perturbation_certificate(W0, X, 2 * R) <= cert
+    with pytest.raises(ValueError, match="R"):
+        dw.perturbation_certificate(W0, X, -1.0)
+
+
+def test_gradient_and_dynamics_checks_measure_the_identities():
+    c = dw.gradient_and_dynamics_checks(seed=1, m=12, n=6, d=3, k_teacher=3, n_steps=20)
+    assert list(c.kind) == ["random", "trained", "trained-reg"]
+    # the identities hold to rounding, the talk's sign of df/dt does not (r = (f - y)/m)
+    assert (c[["grad_rel_dense", "grad_rel_numba", "grad_rel_fd"]] < 1e-6).all().all()
+    assert (c.dyn_rel_minus < 1e-6).all() and (c.dyn_rel_plus > 1.9).all()
+    assert (c.gram_identity < 1e-12).all() and c.grad_check_passed.all()
+    # Weyl's inequality, and the two routes to lambda_m(G_n)
+    assert (c.slack >= -1e-12).all()
+    np.testing.assert_allclose(c.lam_Gn, c.lam_Gn_dense, atol=1e-12)
+    with pytest.raises(ValueError, match="rank < m"):
+        dw.gradient_and_dynamics_checks(m=40, n=6, d=3)
+
+
+def test_random_init_sweep_and_omega_sweep():
+    t, info = dw.random_init_sweep(seed=0, m=12, d=4, widths=(10, 40), draws=2)
+    assert len(t) == 4 and info["m"] == 12
+    assert (t.slack >= -1e-12).all()
+    np.testing.assert_allclose(t.s2, t.n * t.lam_Gn, rtol=1e-8, atol=1e-12)
+    assert (t.L2_req == (t.n * 4) ** -0.25).all()
+    with pytest.raises(ValueError, match="n \\* d"):
+        dw.random_init_sweep(seed=0, m=50, d=4, widths=(10,), draws=1)
+    o = dw.omega_m_sweep(seed=0, dims=(4, 6), draws=1)
+    assert list(o.m) == [5, 7] and (o.d_gamma >= dw.REGIME_D_GAMMA).all()
+    assert (o.n >= np.log(o.m) / o.gamma_m).all()
