@@ -158,8 +158,9 @@ def check_authors(code, pylib):
     return None
 
 
-def authors_fold(name, fold, code, pylib, workdir):
-    """One fold of the authors' algorithm in a fresh child process."""
+def authors_fold(name, fold, code, pylib, workdir, launcher=()):
+    """One fold of the authors' algorithm in a fresh child process (``launcher``: a command
+    prefix, e.g. ``("taskset", "-c", "0")``)."""
     from kernelnet import datasets
 
     X, y = datasets.load(name)
@@ -167,6 +168,7 @@ def authors_fold(name, fold, code, pylib, workdir):
     ffile = Path(workdir) / f"{name}_{fold + 1}.npz"
     np.savez(ffile, Xtr=X[tr], ytr=np.asarray(y)[tr], Xte=X[te], yte=np.asarray(y)[te])
     argv = [
+        *launcher,
         sys.executable,
         str(HERE / "_authors_ism_child.py"),
         "--code",
