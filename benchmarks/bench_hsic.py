@@ -123,7 +123,8 @@ def floor_parts(X, repeat=3):
     from numba import njit, prange
     from threadpoolctl import threadpool_limits
 
-    from kernelnet.kernels import _exp_nonpos, _single_threaded_blas, _tile_pairs
+    from kernelnet._threads import limit_threads
+    from kernelnet._tiles import _exp_nonpos, _tile_pairs
 
     n = X.shape[0]
     workers = os.cpu_count() or 1
@@ -176,7 +177,7 @@ def floor_parts(X, repeat=3):
                 acc[k] += G[0, 0]
         return acc.sum()
 
-    with _single_threaded_blas():
+    with limit_threads(1):
         detail[f"gemm numba 256-tiles, {numba.get_num_threads()} threads x 1 BLAS"] = (
             _util.best_wall_cpu(lambda: gemm_nb(X, 256, 16), repeat=repeat, warmup=1)[:2])
 

@@ -22,6 +22,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ._threads import limit_threads
+from ._tiles import (
+    _NCHUNKS,
+    _TILE,
+    _gauss_tile,
+    _half_sq_norms,
+    _inv_sq_bandwidth,
+    _scratch,
+    _tile_pairs,
+    _use_parallel,
+)
 from ._validation import (
     as_labels,
     as_matrix,
@@ -31,17 +42,7 @@ from ._validation import (
     pow2_exponent,
     pow2_rescale,
 )
-from .kernels import (
-    _NCHUNKS,
-    _TILE,
-    _gauss_tile,
-    _half_sq_norms,
-    _inv_sq_bandwidth,
-    _scratch,
-    _single_threaded_blas,
-    _tile_pairs,
-    _use_parallel,
-)
+from .kernels import _gaussian_kernel_numpy
 
 __all__ = [
     "center",
@@ -299,6 +300,20 @@ def _hsic_combine(num, sq, R):  # pragma: no cover
     return tot_num, tot_sq, r
 
 
+@njit(cache=True)
+def _hsic_setup(X, s, want_rows, tile, nchunks):  # pragma: no cover
+    """Half squared norms, the upper-triangle tile pairs and zeroed per-chunk accumulators
+    (num, sq, R) shared by :func:`_hsic_gauss_par` and :func:`_hsic_gauss_ser`."""
+    n = X.shape[0]
+    h = _half_sq_norms(X, s)
+    T = (n + tile - 1) // tile
+    pI, pJ = _tile_pairs(T, T, True)
+    num = np.zeros(nchunks)
+    sq = np.zeros(nchunks)
+    R = np.zeros((nchunks, n if want_rows else 0))
+    return h, pI, pJ, num, sq, R
+
+
 @njit(cache=True, parallel=True)
 def _hsic_gauss_par(X, Zt, s, kappa, want_rows, tile, nchunks, scratch):  # pragma: no cover
     r"""Streamed sums over the Gaussian kernel K on X (centred rows) with weights <z_i, z_j>.
@@ -311,13 +326,7 @@ def _hsic_gauss_par(X, Zt, s, kappa, want_rows, tile, nchunks, scratch):  # prag
     depend on the number of threads (and equals :func:`_hsic_gauss_ser` bit for bit).
     ``scratch`` holds one tile buffer per chunk.
     """
-    n = X.shape[0]
-    h = _half_sq_norms(X, s)
-    T = (n + tile - 1) // tile
-    pI, pJ = _tile_pairs(T, T, True)
-    num = np.zeros(nchunks)
-    sq = np.zeros(nchunks)
-    R = np.zeros((nchunks, n if want_rows else 0))
+    h, pI, pJ, num, sq, R = _hsic_setup(X, s, want_rows, tile, nchunks)
     for k in prange(nchunks):
         num[k], sq[k] = _hsic_chunk(
             k, X, h, Zt, s, kappa, want_rows, tile, nchunks, pI, pJ, scratch[k], R[k]
@@ -328,13 +337,7 @@ def _hsic_gauss_par(X, Zt, s, kappa, want_rows, tile, nchunks, scratch):  # prag
 @njit(cache=True)
 def _hsic_gauss_ser(X, Zt, s, kappa, want_rows, tile, nchunks, scratch):  # pragma: no cover
     """One-thread twin of :func:`_hsic_gauss_par` (same chunks, same order, same result)."""
-    n = X.shape[0]
-    h = _half_sq_norms(X, s)
-    T = (n + tile - 1) // tile
-    pI, pJ = _tile_pairs(T, T, True)
-    num = np.zeros(nchunks)
-    sq = np.zeros(nchunks)
-    R = np.zeros((nchunks, n if want_rows else 0))
+    h, pI, pJ, num, sq, R = _hsic_setup(X, s, want_rows, tile, nchunks)
     for k in range(nchunks):
         num[k], sq[k] = _hsic_chunk(
             k, X, h, Zt, s, kappa, want_rows, tile, nchunks, pI, pJ, scratch[0], R[k]
@@ -383,7 +386,7 @@ def _transpose_pad4(Z):
 def _run_fused(Xc, s, Z, want_rows):
     kappa = _kappa(Xc, s) if want_rows else 0.0
     # Each numba thread calls BLAS on its own tile: one BLAS thread each (no oversubscription).
-    with _single_threaded_blas():
+    with limit_threads(1):
         n, d = Xc.shape
         run = _hsic_gauss_par if _use_parallel(n * n / 2, d) else _hsic_gauss_ser
         scratch = _scratch(_NCHUNKS, _TILE)
@@ -423,9 +426,8 @@ def hsic_gaussian_gamma(X, Z, *, sigma):
 
 
 def _hsic_gaussian_numpy(X, Y, *, sigma, normalized=False):
-    """Dense reference for :func:`hsic_gaussian` (forms K and L)."""
-    from .kernels import _gaussian_kernel_numpy
-
+    """Dense reference for :func:`hsic_gaussian`: forms K (direct differences) and L = YY^T and
+    calls :func:`hsic` / :func:`normalized_hsic`; the tests compare the fused route against it."""
     X = np.asarray(X, dtype=np.float64)
     Ym = _label_factor(Y, X.shape[0])
     K = _gaussian_kernel_numpy(X, sigma=sigma)

@@ -27,9 +27,10 @@ and reports its iteration count and relative residual history
   needs :math:`\approx (\lambda_k + \mu)/\mu` instead of :math:`(\lambda_1 + \mu)/\mu`
   iterations per factor :math:`e`.
 * :class:`KernelOperator`: :math:`K v` without forming :math:`K` (O(n) memory); the Gaussian
-  kernel runs as a fused, tiled numba loop built on :func:`kernelnet.kernels._gauss_tile` (the
-  same tile primitive as :func:`kernelnet.kernels.gaussian_kernel`, so the formula exists once);
-  any other kernel function (e.g. :func:`kernelnet.kernels.ntk_relu`) is applied tile by tile.
+  kernel runs as a fused, tiled numba loop built on the private tile engine
+  :mod:`kernelnet._tiles` (the same tiles as :func:`kernelnet.kernels.gaussian_kernel`, so the
+  formula exists once); any other kernel of :data:`kernelnet.kernels.KERNELS` (e.g.
+  :func:`kernelnet.kernels.ntk_relu`), or a callable, is applied tile by tile.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ import numpy as np
 import scipy.linalg
 from numba import njit, prange
 
-from . import kernels as _kernels
+from ._threads import limit_threads
+from ._tiles import _TILE, _gauss_tile, _half_sq_norms, _inv_sq_bandwidth, _tile_pairs
 from ._validation import (
     as_matrix,
     as_rng,
@@ -51,7 +53,7 @@ from ._validation import (
     check_positive,
     pow2_exponent,
 )
-from .kernels import _TILE, _gauss_tile, _half_sq_norms, _single_threaded_blas, _tile_pairs
+from .kernels import KERNELS, gaussian_kernel
 
 __all__ = [
     "solve_direct",
@@ -174,11 +176,11 @@ def _gauss_matvec_nb(X, V, s, tile, nchunks):  # pragma: no cover
     its rows and, transposed, for its columns. Tile pairs are dealt round-robin to ``nchunks``
     chunks with their own accumulators, which are summed in chunk order at the end, so the result
     does not depend on the number of threads. The tile values come from
-    :func:`kernelnet.kernels._gauss_tile` (same formula and exponential as ``gaussian_kernel``).
+    :func:`kernelnet._tiles._gauss_tile` (same formula and exponential as ``gaussian_kernel``).
     """
     n = X.shape[0]
     q = V.shape[1]
-    # a plain loop (kernels._half_sq_norms): a vector np.dot inside a parallel=True function
+    # a plain loop (_tiles._half_sq_norms): a vector np.dot inside a parallel=True function
     # becomes a parallel reduction whose rounding depends on the thread count
     h = _half_sq_norms(X, s)
     T = (n + tile - 1) // tile
@@ -203,22 +205,16 @@ def _gauss_matvec_nb(X, V, s, tile, nchunks):  # pragma: no cover
     return out
 
 
-_NAMED = {
-    "ntk_relu": _kernels.ntk_relu,
-    "nngp_relu": _kernels.nngp_relu,
-}
-
-
 class KernelOperator:
     r"""A kernel matrix :math:`K_{ij} = k(x_i, x_j)` that is applied, never stored.
 
     Parameters
     ----------
     X : array_like, shape (n, d)
-    kernel : {"gaussian", "ntk_relu", "nngp_relu"} or callable
-        ``"gaussian"`` (needs ``sigma``) runs the fused numba mat-vec; a name from
-        :mod:`kernelnet.kernels` or a callable ``kernel(A, B) -> matrix`` runs tile by tile
-        (``tile`` x ``tile`` blocks, only the upper block triangle evaluated).
+    kernel : {"gaussian", "relu", "nngp_relu", "ntk_relu"} or callable
+        A name of :data:`kernelnet.kernels.KERNELS`. ``"gaussian"`` (needs ``sigma``) runs the
+        fused numba mat-vec; any other name, or a callable ``kernel(A, B) -> matrix``, runs tile
+        by tile (``tile`` x ``tile`` blocks, only the upper block triangle evaluated).
     sigma : float, optional
         Gaussian bandwidth.
     tile : int
@@ -236,9 +232,9 @@ class KernelOperator:
             self._fn = kernel
             self.kernel = getattr(kernel, "__name__", "callable")
         else:
-            check_choice(kernel, "kernel", ("gaussian",) + tuple(_NAMED))
+            check_choice(kernel, "kernel", tuple(KERNELS))
             self.kernel = kernel
-            self._fn = _NAMED.get(kernel)
+            self._fn = KERNELS[kernel]
         if self.kernel == "gaussian":
             if sigma is None:
                 raise ValueError("sigma must be given for kernel='gaussian'")
@@ -247,7 +243,7 @@ class KernelOperator:
             self._Xc = np.ascontiguousarray(self.X - self.X.mean(axis=0))
             # |x|^2 / sigma^2 must not overflow (else inf - inf = NaN inside the mat-vec): the
             # same check and message as gaussian_kernel
-            _kernels._inv_sq_bandwidth(self.sigma, self._Xc)
+            _inv_sq_bandwidth(self.sigma, self._Xc)
             # 1/sigma^2 as before; a sigma whose square overflows gives s = 0 (K = all ones)
             self._s = 1.0 / self.sigma**2 if self.sigma < 1e150 else 0.0
         else:
@@ -263,7 +259,7 @@ class KernelOperator:
 
     def _block(self, A, B):
         if self.kernel == "gaussian":
-            return _kernels.gaussian_kernel(A, B, sigma=self.sigma)
+            return gaussian_kernel(A, B, sigma=self.sigma)
         return self._fn(A, B)
 
     def columns(self, idx):
@@ -289,7 +285,7 @@ class KernelOperator:
         self.n_matvec += 1
         if self.kernel == "gaussian":
             # each numba thread calls BLAS on its own tile: BLAS itself on one thread
-            with _single_threaded_blas():
+            with limit_threads(1):
                 out = _gauss_matvec_nb(self._Xc, np.ascontiguousarray(V), self._s,
                                        _TILE, self.nchunks)
         else:

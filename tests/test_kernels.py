@@ -7,7 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from kernelnet import _tiles
 from kernelnet import kernels as kn
+from kernelnet._threads import limit_threads
 from kernelnet.kernels import gaussian_kernel, median_heuristic, nngp_relu, ntk_relu, relu_kernel
 
 EPS = np.finfo(float).eps
@@ -36,9 +38,9 @@ def test_exp_nonpos_matches_numpy():
     rng = np.random.default_rng(0)
     a = -np.concatenate([np.linspace(0, 760, 200_001), rng.exponential(3.0, 100_000), [0.0]])
     b = a.copy()
-    kn._exp_nonpos(b)
+    _tiles._exp_nonpos(b)
     ref = np.exp(a)
-    inrange = a >= kn._EXP_MIN
+    inrange = a >= _tiles._EXP_MIN
     # Documented bound: relative error < 5e-16 (~2 ulp) on [-708, 0] ...
     assert np.all(np.abs(b[inrange] - ref[inrange]) <= 5e-16 * ref[inrange])
     # ... and flush to 0 below -708, an absolute error below exp(-708) = 3.3e-308.
@@ -78,7 +80,7 @@ def test_gaussian_thread_count_independent(second, monkeypatch):
     X = _data(700, 5, 4)
     Y = _data(300, 5, 5) if second else None
     serial = gaussian_kernel(X, Y, sigma=1.1)  # small: one-thread driver
-    monkeypatch.setattr(kn, "_PARALLEL_MIN_WORK", 0.0)  # force the parallel driver
+    monkeypatch.setattr(_tiles, "_PARALLEL_MIN_WORK", 0.0)  # force the parallel driver
     old = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
@@ -316,10 +318,10 @@ def test_private_helpers_match_numpy():
     out = np.empty(37 * 36 // 2)
     kn._pdist_nb(X, out)
     assert np.allclose(out, pdist(X), rtol=1e-14, atol=0)
-    assert np.allclose(kn._half_sq_norms(X, 0.3), 0.15 * (X**2).sum(axis=1), rtol=1e-14)
-    pI, pJ = kn._tile_pairs(3, 3, True)
+    assert np.allclose(_tiles._half_sq_norms(X, 0.3), 0.15 * (X**2).sum(axis=1), rtol=1e-14)
+    pI, pJ = _tiles._tile_pairs(3, 3, True)
     assert list(zip(pI, pJ)) == [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
-    pI, pJ = kn._tile_pairs(2, 3, False)
+    pI, pJ = _tiles._tile_pairs(2, 3, False)
     assert list(zip(pI, pJ)) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
 
 
@@ -334,8 +336,8 @@ def test_blas_limit_is_restored_and_reentrant():
     X = _data(300, 4, 11)
     gaussian_kernel(X, sigma=1.0)  # loads scipy's BLAS
     before = blas_threads()
-    with kn._single_threaded_blas():
-        with kn._single_threaded_blas():
+    with limit_threads(1):
+        with limit_threads(1):
             assert set(blas_threads()) == {1}
         assert set(blas_threads()) == {1}  # inner exit keeps the outer limit
     assert blas_threads() == before
@@ -343,3 +345,18 @@ def test_blas_limit_is_restored_and_reentrant():
         res = list(ex.map(lambda k: gaussian_kernel(X, sigma=1.0 + k), range(8)))
     assert blas_threads() == before
     assert np.array_equal(res[0], gaussian_kernel(X, sigma=1.0))
+
+
+# ------------------------------------------------------------------------------ the registry
+
+
+def test_kernel_registry_names_the_public_kernels():
+    X = _data(30, 3, 12)
+    Y = _data(20, 3, 13)
+    assert dict(kn.KERNELS) == {"gaussian": gaussian_kernel, "relu": relu_kernel,
+                                "nngp_relu": nngp_relu, "ntk_relu": ntk_relu}
+    for name, fn in kn.KERNELS.items():
+        params = {"sigma": 1.3} if name == "gaussian" else {}
+        assert fn(X, Y, **params).shape == (30, 20), name
+    with pytest.raises(TypeError):  # read-only: a registry cannot be edited by a caller
+        kn.KERNELS["laplace"] = gaussian_kernel

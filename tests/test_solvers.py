@@ -190,12 +190,12 @@ def test_gaussian_matvec_independent_of_thread_count():
     np.testing.assert_array_equal(v1, v2)
 
 
-@pytest.mark.parametrize("kernel", ["ntk_relu", "nngp_relu"])
+@pytest.mark.parametrize("kernel", ["ntk_relu", "nngp_relu", "relu"])
 def test_generic_tiled_matvec_matches_dense(kernel):
     X = np.random.default_rng(0).standard_normal((333, 5))
     v = np.random.default_rng(1).standard_normal(333)
     op = solvers.KernelOperator(X, kernel, tile=100)
-    K = getattr(kernels, kernel)(X)
+    K = kernels.KERNELS[kernel](X)
     ref = K @ v
     np.testing.assert_allclose(op.matvec(v), ref, rtol=0, atol=1e-12 * np.abs(K).max() * 333)
     np.testing.assert_allclose(op.columns([3, 7]), K[:, [3, 7]], rtol=1e-13)
