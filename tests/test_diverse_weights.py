@@ -397,3 +397,15 @@ def test_random_init_sweep_and_omega_sweep():
     o = dw.omega_m_sweep(seed=0, dims=(4, 6), draws=1)
     assert list(o.m) == [5, 7] and (o.d_gamma >= dw.REGIME_D_GAMMA).all()
     assert (o.n >= np.log(o.m) / o.gamma_m).all()
+
+
+def test_concentration_errors_on_constructed_spectra():
+    blocks = [(1, 2, 0.5), (3, 3, 0.2)]
+    ev = np.array([0.55, 0.45, 0.2, 0.01, 0.01, 0.01])   # block means exact, singles 10% off
+    e = dw._concentration_errors(ev, blocks)
+    assert e["conc_err"] == pytest.approx(0.0, abs=1e-15)
+    assert e["conc_err_max"] == pytest.approx(0.1)
+    e = dw._concentration_errors(np.array([0.5, 0.5, 0.3, 0.0, 0.0, 0.0]), blocks)
+    assert e["conc_err"] == pytest.approx(0.5)                # the second block is 50% off
+    # fewer than CONC_RESOLUTION x the last block end: the top is not resolved, no number
+    assert np.isnan(dw._concentration_errors(ev[:5], blocks)["conc_err"])
