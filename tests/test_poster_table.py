@@ -14,6 +14,7 @@ import pytest
 from kernelnet import datasets
 from kernelnet.baselines import MLPBaseline
 from kernelnet.experiments import poster_table as pt
+from kernelnet.experiments.poster_table._chapter import _finding, _misses
 from kernelnet.experiments.poster_table._store import _read_fold
 from kernelnet.experiments.poster_table._units import _units
 
@@ -443,3 +444,13 @@ def test_ws_overrides_and_variants_against_the_poster():
     assert v.variant.tolist() == ["none"] and v.n_sets.tolist() == [1]
     assert v.agree.iloc[0] in (0, 1)
     assert pt.ws_variants_against_poster((), names=("cancer",)).empty
+
+
+def test_findings_record_tried_only_where_the_referee_rule_asks():
+    kw = dict(values={}, figure="paper_table_differences", section="pt-agree", note="a note",
+              tried=("other bandwidths",))
+    kept = _finding("000.table", "not reproduced", "the regime", **kw)
+    assert kept.tried == ("other bandwidths",) and kept.figures == ("paper_table_differences",)
+    assert _finding("000.table", "reproduced with a caveat", "the regime", **kw).tried == ()
+    df = pd.DataFrame({"dataset": ["a", "b", "c"], "ok": [True, False, np.False_]})
+    assert _misses(df, "ok").dataset.tolist() == ["b", "c"]

@@ -14,6 +14,7 @@ from . import (
     PARAMETERS,
     REFEREE_WS_VS_CODE,
     WS_CODE_TARGETS,
+    _ws,
 )
 from ._committed import load_committed, reproduce_full_table, results_dir
 from ._compare import (
@@ -26,13 +27,6 @@ from ._compare import (
 )
 from ._table import PosterTable, poster_table
 from ._units import _KERNEL_METHODS
-from ._ws import (
-    ws_against_authors_code,
-    ws_code_summary,
-    ws_noise_spread,
-    ws_three_references,
-    ws_variants_against_poster,
-)
 
 
 def ws_port_verdict(summary: pd.DataFrame, targets=WS_CODE_TARGETS) -> str:
@@ -141,13 +135,13 @@ def run(*, quick: bool = True, seed: int = 0, n_jobs=None, committed=None,
     lvc = compare_tables(ref, kernel_live)
     ws_run = poster_table(list(p["ws_code_datasets"]), ["ws"], random_state=seed, n_jobs=n_jobs,
                           max_folds=p["ws_code_folds"], progress=False)
-    ws_code = ws_against_authors_code(ws_run.folds)
-    ws_sum = ws_code_summary(ws_code)
-    refs = ws_three_references(ws_sum)
-    ws_noise = ws_noise_spread(ws_sum[~ws_sum.ok.astype(bool)].dataset.tolist(),
+    ws_code = _ws.ws_against_authors_code(ws_run.folds)
+    ws_sum = _ws.ws_code_summary(ws_code)
+    refs = _ws.ws_three_references(ws_sum)
+    ws_noise = _ws.ws_noise_spread(ws_sum[~ws_sum.ok.astype(bool)].dataset.tolist(),
                                seeds=range(seed + 1, seed + 1 + p["ws_noise_draws"]),
                                max_folds=p["ws_code_folds"], n_jobs=n_jobs)
-    ws_variants = ws_variants_against_poster(p["ws_poster_variants"], seed=seed,
+    ws_variants = _ws.ws_variants_against_poster(p["ws_poster_variants"], seed=seed,
                                              names=p["ws_code_datasets"],
                                              max_folds=p["ws_code_folds"], n_jobs=n_jobs)
     car_dir = (Path(committed) if committed is not None else results_dir()) / "car_uci"
@@ -168,13 +162,24 @@ def _set_list(df, fmt):
     return ", ".join(fmt(r) for r in df.itertuples()) or "none"
 
 
+def _misses(df: pd.DataFrame, flag: str) -> pd.DataFrame:
+    """The rows of ``df`` whose boolean column ``flag`` is false."""
+    return df[~df[flag].astype(bool)]
+
+
+def _finding(claim_id, verdict, regime, *, values, figure, section, note, tried) -> Finding:
+    """A chapter finding: ``tried`` is recorded only for a ``"not reproduced"`` verdict (where
+    the referee rule requires it), ``figure`` is the one figure that shows it."""
+    return Finding(claim_id, verdict, regime, values=values, figures=(figure,), section=section,
+                   note=note, tried=tuple(tried) if verdict == "not reproduced" else ())
+
+
 def _findings(p, seed, ref, targets, ws_sum, refs, ws_noise, ws_variants) -> list:
     out = []
     # 000.table: the ISM row, accuracy on the six targets, from the committed full table
     acc = targets["accuracy"]
-    v = ism_table_verdict(acc)
-    bad = acc[~acc.ok.astype(bool)]
-    out.append(Finding(
+    v, bad = ism_table_verdict(acc), _misses(acc, "ok")
+    out.append(_finding(
         "000.table", v,
         "the committed full table: ISM (W*) with the authors' widths, bandwidth and stopping "
         "rules, 10 folds of the split stored with their ISM code, on "
@@ -182,18 +187,16 @@ def _findings(p, seed, ref, targets, ws_sum, refs, ws_noise, ws_variants) -> lis
         values={"within_0.05": int(acc.ok.sum()), "n_sets": int(len(acc)),
                 "worst_gap": float(acc["diff"].abs().max()) if len(acc) else math.nan,
                 **{f"test_{r.dataset}": round(float(r.ours), 3) for r in acc.itertuples()}},
-        figures=("paper_table_differences",), section="pt-agree",
+        figure="paper_table_differences", section="pt-agree",
         note="" if v == "reproduced" else (
             "ISM test accuracy outside 0.05 of the poster on "
             + _set_list(bad, lambda r: f"{r.dataset} ({r.ours:.2f} vs {r.poster:.2f})")
             if len(bad) else "not every target data set is in the table"),
         tried=("the authors' widths, bandwidth rule and stopping rule on their stored ISM split",
-               "the committed full table (10 folds); the live rerun of the chapter")
-        if v == "not reproduced" else ()))
+               "the committed full table (10 folds); the live rerun of the chapter")))
     # 000.ws-vs-code: the poster's W_s row against the authors' published W_s code
     v = poster_code_verdict(refs)
-    off = refs[~refs.agree.astype(bool)]
-    out.append(Finding(
+    out.append(_finding(
         "000.ws-vs-code", v,
         "the poster's W_s row against the per-fold results the authors' published W_s code "
         "stored (NIK_Thm1_Release_V2 @ 099a4ee, results/<name>/10Fold_summary.txt), all eight "
@@ -201,10 +204,10 @@ def _findings(p, seed, ref, targets, ws_sum, refs, ws_noise, ws_variants) -> lis
         values={"agree": int(refs.agree.sum()), "n_sets": int(len(refs)),
                 **{f"L_{r.dataset}": f"poster {r.L_poster:.1f}, code {r.L_code:.1f}"
                    for r in refs.itertuples()}},
-        figures=("paper_table_ws_references",), section="pt-ws-references",
+        figure="paper_table_ws_references", section="pt-ws-references",
         note="" if v == "reproduced" else (
             "the poster's W_s depths are not those of the published code on "
-            + _set_list(off, lambda r: f"{r.dataset} ({r.L_poster:.1f} vs "
+            + _set_list(_misses(refs, "agree"), lambda r: f"{r.dataset} ({r.L_poster:.1f} vs "
                                                 f"{r.L_code:.1f} layers, test {r.test_poster:.2f} "
                                                 f"vs {r.test_code:.2f})")
             + "; the stored results come from the repository's version 2 code (commit "
@@ -222,13 +225,12 @@ def _findings(p, seed, ref, targets, ws_sum, refs, ws_noise, ws_variants) -> lis
                *(f"our W_s with extra-column rule '{r.variant}' (exact normaliser, the code's "
                  f"bandwidth lists, its folds): agrees with the poster on {r.agree} of "
                  f"{r.n_sets} sets" for r in ws_variants.itertuples()),
-               *REFEREE_WS_VS_CODE)
-        if v == "not reproduced" else ()))
+               *REFEREE_WS_VS_CODE)))
     # 000.ws-port: our W_s against the authors' published W_s code
     v = ws_port_verdict(ws_sum)
     tgt = ws_sum[ws_sum.dataset.isin(WS_CODE_TARGETS)]
-    off = ws_sum[~ws_sum.ok.astype(bool)]
-    out.append(Finding(
+    off = _misses(ws_sum, "ok")
+    out.append(_finding(
         "000.ws-port", v,
         f"our W_s with the authors' settings (datasets.authors_ws_options: bandwidth lists, "
         f"extra-column rule, 200-feature normaliser, N(0, 0.02^2) training noise, train/test "
@@ -241,7 +243,7 @@ def _findings(p, seed, ref, targets, ws_sum, refs, ws_noise, ws_variants) -> lis
                    for r in ws_sum.itertuples()},
                 **{f"test_diff_{r.dataset}": round(float(r.test_diff), 3)
                    for r in ws_sum.itertuples()}},
-        figures=("paper_table_ws_vs_code",), section="pt-ws-code",
+        figure="paper_table_ws_vs_code", section="pt-ws-code",
         note=("" if off.empty else (
             "outside the tolerances: " + _set_list(off, lambda r: (
                 f"{r.dataset} (depth within one layer on {r.depth_within} of {r.n_folds} "
@@ -251,8 +253,7 @@ def _findings(p, seed, ref, targets, ws_sum, refs, ws_noise, ws_variants) -> lis
             + ". " + _noise_text(ws_noise))),
         tried=("the authors' per-set bandwidth lists and extra-column rule",
                "their 200-feature random-feature normaliser and the exact one",
-               "their stored W_s split")
-        if v == "not reproduced" else ()))
+               "their stored W_s split")))
     return out
 
 
