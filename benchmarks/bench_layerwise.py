@@ -71,12 +71,6 @@ THREAD_ENV = {
 }
 
 
-def _scale(X):
-    from sklearn.preprocessing import scale
-
-    return scale(X)
-
-
 def fit_fold(name, fold, route="fast"):
     """One kernelnet ISM fit on the authors' fold ``fold`` (0-based): wall, CPU, layers, accuracy."""
     from kernelnet import datasets
@@ -84,7 +78,7 @@ def fit_fold(name, fold, route="fast"):
 
     X, y = datasets.load(name)
     tr, te = datasets.folds(name)[fold]
-    Xtr, Xte = _scale(X[tr]), _scale(X[te])
+    Xtr, Xte = datasets.authors_preprocessing(X[tr], X[te])
     net = LayerwiseKernelNet(method="ism", random_state=fold)
     net._route = route
     c0, t0 = time.process_time(), time.perf_counter()
