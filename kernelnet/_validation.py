@@ -27,6 +27,7 @@ __all__ = [
     "first_nonfinite",
     "check_not_diverged",
     "as_rng",
+    "check_bool",
 ]
 
 
@@ -263,15 +264,32 @@ def check_not_diverged(traj, *, name: str, value, what: str, record_every: int =
 
 
 def as_rng(random_state, name: str = "random_state") -> np.random.Generator:
-    """``numpy.random.default_rng(random_state)`` after checking the seed's type.
+    """The one way a ``seed`` or ``random_state`` argument becomes a :class:`numpy.random.Generator`.
 
-    Accepts None, a non-negative int, a sequence of non-negative ints, a ``SeedSequence`` or a
-    ``Generator`` (returned as it is, as ``default_rng`` does), so streams are unchanged; a
-    float, string, bool or negative seed is a ``ValueError`` naming the argument (numpy raised
-    ``TypeError`` for a float or string).
+    scikit-learn's ``check_random_state`` for numpy's new generators:
+
+    * ``None``, a non-negative int, a sequence of non-negative ints or a ``SeedSequence``:
+      ``numpy.random.default_rng(random_state)`` (so streams are unchanged; the sequences seed
+      the experiments' per-unit streams, e.g. ``[seed, i]``);
+    * a ``Generator``: returned as it is (and so advanced by the caller), as ``default_rng`` does;
+    * a legacy ``RandomState`` (scikit-learn hands one to estimators): a Generator seeded by one
+      draw ``randint(0, 2**31 - 1)`` from it (its global state is not touched);
+    * anything else (a float, string, bool, negative int, ...): ``ValueError`` naming the
+      argument (numpy raised ``TypeError`` for a float or string).
+
+    Examples
+    --------
+    >>> as_rng(7).integers(100) == np.random.default_rng(7).integers(100)
+    np.True_
+    >>> as_rng(1.5, "seed")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be None, a non-negative int (or a sequence of them), ..., got 1.5
     """
     if isinstance(random_state, np.random.Generator):
         return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(int(random_state.randint(0, 2**31 - 1)))
     ok = random_state is None or isinstance(random_state, np.random.SeedSequence)
     if not ok and not isinstance(random_state, (bool, np.bool_)):
         if isinstance(random_state, (numbers.Integral, np.integer)):
@@ -281,5 +299,24 @@ def as_rng(random_state, name: str = "random_state") -> np.random.Generator:
                      and not isinstance(v, (bool, np.bool_)) and v >= 0 for v in random_state)
     if not ok:
         raise ValueError(f"{name} must be None, a non-negative int (or a sequence of them), a "
-                         f"SeedSequence or a numpy Generator, got {random_state!r}")
+                         f"SeedSequence, a numpy Generator or RandomState, got {random_state!r}")
     return np.random.default_rng(random_state)
+
+
+def check_bool(value, name: str) -> bool:
+    """Return ``value`` as a Python bool; ``True``/``False`` (or numpy's) only, not 0/1 or "yes".
+
+    The one check of a ``quick`` flag (and any other switch): ``ValueError`` naming the argument.
+
+    Examples
+    --------
+    >>> check_bool(np.bool_(True), "quick")
+    True
+    >>> check_bool(1, "quick")
+    Traceback (most recent call last):
+    ...
+    ValueError: quick must be True or False, got 1
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)

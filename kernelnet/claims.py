@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from ._validation import check_bool
+
 __all__ = [
     "VERDICTS",
     "VERDICT_MEANING",
@@ -191,9 +193,7 @@ def shown_verdict(finding: Finding, quick: bool) -> str:
     that a source fails: ``not reproduced`` and a contradicting ``finding of ours`` are shown as
     ``provisional (quick build)``. Every other verdict is shown as it is.
     """
-    if not isinstance(quick, bool):
-        raise ValueError(f"quick must be True or False, got {quick!r}")
-    if quick and (finding.verdict in _NEGATIVE or finding.contradicts):
+    if check_bool(quick, "quick") and (finding.verdict in _NEGATIVE or finding.contradicts):
         return PROVISIONAL
     return finding.verdict
 
@@ -320,8 +320,7 @@ def resolve_parameters(declared: Mapping[str, Parameter], *, quick: bool, seed: 
     ValueError
         For an unknown name, a bad ``quick``/``seed``, or a value that fails its declaration.
     """
-    if not isinstance(quick, bool):
-        raise ValueError(f"quick must be True or False, got {quick!r}")
+    quick = check_bool(quick, "quick")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     unknown = sorted(set(given) - set(declared))

@@ -547,20 +547,6 @@ def _load_file_order(name: str) -> tuple[np.ndarray, np.ndarray]:
     return hit
 
 
-def _check_random_state(random_state):
-    if random_state is None or isinstance(random_state, np.random.Generator):
-        return random_state
-    integral = isinstance(random_state, (numbers.Integral, np.integer))
-    if isinstance(random_state, bool) or not integral:
-        raise ValueError(
-            "random_state must be None, a non-negative integer or a numpy Generator, "
-            f"got {random_state!r}"
-        )
-    if random_state < 0:
-        raise ValueError(f"random_state must be non-negative, got {random_state}")
-    return int(random_state)
-
-
 def load(name: str, *, random_state=None) -> tuple[np.ndarray, np.ndarray]:
     """Load a data set as ``(X, y)``.
 
@@ -590,7 +576,8 @@ def load(name: str, *, random_state=None) -> tuple[np.ndarray, np.ndarray]:
     name : str
         One of :func:`names`.
     random_state : None, int or numpy.random.Generator, default None
-        ``None`` keeps the file order (the order :func:`folds` indexes). Otherwise the rows of
+        ``None`` keeps the file order (the order :func:`folds` indexes). Otherwise (also a
+        sequence of non-negative ints, a SeedSequence or a legacy RandomState) the rows of
         ``X`` and ``y`` are shuffled together by the permutation
         ``np.random.default_rng(random_state).permutation(n)``: the same integer gives the same
         order on every call and machine (a Generator is used, and so advanced, as given). The
@@ -617,11 +604,11 @@ def load(name: str, *, random_state=None) -> tuple[np.ndarray, np.ndarray]:
     ((178, 13), [1, 2, 3])
     """
     _check_name(name)
-    random_state = _check_random_state(random_state)
+    rng = None if random_state is None else as_rng(random_state)
     X, y = _load_file_order(name)
-    if random_state is None:
+    if rng is None:
         return X.copy(), y.copy()
-    perm = as_rng(random_state).permutation(X.shape[0])
+    perm = rng.permutation(X.shape[0])
     return np.ascontiguousarray(X[perm]), y[perm].copy()
 
 

@@ -28,6 +28,7 @@ matplotlib.use("Agg")  # headless everywhere (CI, papermill); set before pyplot 
 import matplotlib.pyplot as plt  # noqa: E402
 
 from . import _provenance  # noqa: E402
+from ._validation import check_bool  # noqa: E402
 
 __all__ = ["setup_notebook", "savefig", "figures_dir", "provenance", "legibility", "STYLE"]
 
@@ -84,9 +85,7 @@ def setup_notebook(notebook: str, declared=None, **parameters) -> dict:
     for required in ("QUICK", "SEED"):
         if required not in parameters:
             raise ValueError(f"parameter {required} is missing from the parameters cell")
-    quick = parameters["QUICK"]
-    if not isinstance(quick, bool):
-        raise ValueError(f"parameter QUICK must be True or False, got {quick!r}")
+    parameters["QUICK"] = check_bool(parameters["QUICK"], "parameter QUICK")
     seed = parameters["SEED"]
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"parameter SEED must be a non-negative integer, got {seed!r}")

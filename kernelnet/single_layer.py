@@ -54,11 +54,10 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 from scipy.sparse.linalg import LinearOperator, cg
-from threadpoolctl import threadpool_limits
-
+from kernelnet._threads import limit_threads
 from kernelnet._validation import (
-    as_rng,
     as_matrix,
+    as_rng,
     as_vector,
     check_choice,
     check_int,
@@ -637,9 +636,7 @@ def gauss_newton(problem: SingleLayerProblem, x0, *, max_iter: int = 20, cg_maxi
 
 
 def _blas(threads):
-    if threads is None:
-        return threadpool_limits(None)
-    return threadpool_limits(check_int(threads, "blas_threads", minimum=1))
+    return limit_threads(None if threads is None else check_int(threads, "blas_threads", minimum=1))
 
 
 def _counted_hessian(problem, x, kind):

@@ -38,10 +38,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit, prange
 from scipy.spatial.distance import cdist
-from threadpoolctl import threadpool_limits
-
+from kernelnet._threads import limit_threads
 from kernelnet._validation import (
     as_matrix,
+    as_rng,
     as_vector,
     check_choice,
     check_int,
@@ -137,18 +137,6 @@ def _signs(v, name="v"):
     return v
 
 
-def _rng(random_state):
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        if isinstance(random_state, (bool, np.bool_)):
-            raise ValueError(f"random_state must be an int, a Generator or None, got {random_state!r}")
-        if random_state is not None and random_state < 0:
-            raise ValueError(f"random_state must be a non-negative int, got {random_state!r}")
-        return np.random.default_rng(random_state)
-    raise ValueError(f"random_state must be an int, a Generator or None, got {random_state!r}")
-
-
 # ---------------------------------------------------------------------------------------------
 # data and initialisation
 # ---------------------------------------------------------------------------------------------
@@ -175,7 +163,7 @@ def sample_sphere(m, d, *, random_state=None):
     """
     m = check_int(m, "m", minimum=1)
     d = check_int(d, "d", minimum=2)
-    g = _rng(random_state).standard_normal((m, d))
+    g = as_rng(random_state).standard_normal((m, d))
     return g / np.linalg.norm(g, axis=1, keepdims=True)
 
 
@@ -202,7 +190,7 @@ def init_weights(n, d, *, scale=1.0, random_state=None):
     n = check_int(n, "n", minimum=2)
     d = check_int(d, "d", minimum=2)
     scale = check_positive(scale, "scale")
-    rng = _rng(random_state)
+    rng = as_rng(random_state)
     W = scale * rng.standard_normal((n, d))
     v = rng.choice(np.array([-1.0, 1.0]), size=n)
     return W, v
@@ -540,7 +528,7 @@ def relu_gram_mc(X, n_samples, *, random_state=None, batch=4096):
     X = _unit_rows(X)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     batch = check_int(batch, "batch", minimum=1)
-    rng = _rng(random_state)
+    rng = as_rng(random_state)
     m, d = X.shape
     counts = np.zeros((m, m))
     done = 0
@@ -626,7 +614,7 @@ def _gauss_legendre(N):
     ``leggauss`` solves an N x N eigenproblem; on a busy 2-core machine a multithreaded BLAS
     call of that size can take seconds (PERFORMANCE.md), so it runs on one thread, once per N.
     """
-    with threadpool_limits(1):
+    with limit_threads(1):
         t, w = np.polynomial.legendre.leggauss(N)
     t.setflags(write=False)
     w.setflags(write=False)
@@ -775,7 +763,7 @@ def activation_kernel_distance_mc(W, n_pairs, *, random_state=None, batch=4096):
         raise ValueError(f"W must have at least 2 columns, got {d}")
     n_pairs = check_int(n_pairs, "n_pairs", minimum=2)
     batch = check_int(batch, "batch", minimum=1)
-    rng = _rng(random_state)
+    rng = as_rng(random_state)
     vals = np.empty(n_pairs)
     done = 0
     while done < n_pairs:

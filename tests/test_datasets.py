@@ -314,7 +314,7 @@ def test_random_state_none_keeps_file_order_and_seed_shuffles_deterministically(
     np.testing.assert_array_equal(X0[:3], first[:, :2])
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, True, "0", [1]])
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "0", [-1], [1.5]])
 def test_bad_random_state(bad):
     with pytest.raises(ValueError, match="random_state"):
         load("wine", random_state=bad)

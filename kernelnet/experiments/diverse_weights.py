@@ -5,7 +5,7 @@ gradient-flow slides after it (Du, Zhai, Poczos and Singh 2018). Each function t
 parameters (``quick``, ``seed``, sizes) and returns data (DataFrames, dicts of arrays), never a
 figure. Randomness comes only from ``numpy.random.default_rng(seed)``: same seed, same tables.
 
-BLAS is pinned to one thread inside the loops of many small products (``threadpoolctl``), as
+BLAS is pinned to one thread inside the loops of many small products (``limit_threads``), as
 ``PERFORMANCE.md`` advises for a shared 2-core machine: it is faster and keeps timings stable.
 """
 
@@ -16,17 +16,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from kernelnet import twolayer as tl
+from kernelnet._threads import limit_threads
 from kernelnet._validation import (
     as_matrix,
+    as_rng,
+    check_bool,
     check_choice,
     check_int,
     check_nonnegative,
     check_positive,
 )
 from kernelnet.claims import Finding, Parameter, resolve_parameters
+from kernelnet.parallel import map_units
 
 __all__ = [
     "TALK_WIDTHS",
@@ -160,12 +163,6 @@ def _seed(seed):
     return check_int(seed, "seed", minimum=0)
 
 
-def _quick(quick):
-    if not isinstance(quick, (bool, np.bool_)):
-        raise ValueError(f"quick must be True or False, got {quick!r}")
-    return bool(quick)
-
-
 def _slope(x, y):
     """Least-squares slope of log y against log x."""
     x = np.asarray(x, dtype=float)
@@ -211,7 +208,7 @@ def _gram_unit(unit, seed):
     n, p = unit
     rng = np.random.default_rng(seed)
     X, G, iu = p["X"], p["G"], np.triu_indices(p["X"].shape[0])
-    with threadpool_limits(1):
+    with limit_threads(1):
         Gn, se = tl.relu_gram_mc(X, int(n), random_state=rng)
         err = (Gn - G)[iu]
         rms = float(np.sqrt(np.mean(err**2)))
@@ -244,9 +241,7 @@ def gram_convergence(*, quick=False, seed=0, m=None, d=10, widths=None, n_jobs=N
     info : dict
         ``slope`` (fitted log-log slope of ``rms_error`` against n; theory -1/2), ``lam_min_G``.
     """
-    from kernelnet.parallel import map_units
-
-    quick = _quick(quick)
+    quick = check_bool(quick, "quick")
     seed = _seed(seed)
     rng = np.random.default_rng(seed)
     m = check_int(_size("gram_m", quick, m), "m", minimum=2)
@@ -275,7 +270,7 @@ def _spectrum_unit(unit, seed):
     mm, p = unit
     rng = np.random.default_rng(seed)
     gam_m = float(p["gamma"][mm - 1])
-    with threadpool_limits(1):
+    with limit_threads(1):
         X = tl.sample_sphere(mm, p["d"], random_state=rng)
         ev = np.linalg.eigvalsh(tl.relu_gram(X))
     lam = float(ev[0])
@@ -341,9 +336,7 @@ def kernel_spectrum(*, quick=False, seed=0, d=5, m_values=None, n_jobs=None, bac
         :math:`\gamma_u` over even u in [50, 400] (theory: -d, from the :math:`\sqrt{1-t}`
         singularity of arccos), ``degrees``: degree eigenvalues and multiplicities.
     """
-    from kernelnet.parallel import map_units
-
-    quick = _quick(quick)
+    quick = check_bool(quick, "quick")
     seed = _seed(seed)
     d = check_int(d, "d", minimum=2)
     m_values = [check_int(int(mm), "m_values", minimum=2)
@@ -413,7 +406,7 @@ def _bound_unit(unit, seed):
     gam = float(tl.gamma_sequence(d, mm)[-1])
     bound = 0.5 * mm * gam
     rows = []
-    with threadpool_limits(1):
+    with limit_threads(1):
         for r in range(p["draws"]):
             X = tl.sample_sphere(mm, d, random_state=rng)
             lam = float(eigh(tl.relu_gram(X), eigvals_only=True, subset_by_index=[0, 0],
@@ -445,9 +438,7 @@ def spectrum_bound_draws(*, quick=False, seed=0, dims=None, m_cap=None, draws=No
         ``block_end``, ``draw``, ``lam_m``, ``gamma_m``, ``bound`` (:math:`m\gamma_m/2`),
         ``holds``, ``ratio`` (lam_m / bound), ``d_gamma``, ``in_regime``.
     """
-    from kernelnet.parallel import map_units
-
-    quick = _quick(quick)
+    quick = check_bool(quick, "quick")
     seed = _seed(seed)
     dims = [check_int(int(v), "dims", minimum=3) for v in _size("bound_dims", quick, dims)]
     m_cap = check_int(_size("bound_m_cap", quick, m_cap), "m_cap", minimum=6)
@@ -503,8 +494,7 @@ def teacher_data(m, m_test, d, k_teacher, *, teacher="relu", random_state=None):
     X, y, X_test, y_test : ndarrays
     """
     teacher = check_choice(teacher, "teacher", ("relu", "even"))
-    rng = np.random.default_rng(random_state) if not isinstance(
-        random_state, np.random.Generator) else random_state
+    rng = as_rng(random_state)
     X = tl.sample_sphere(m, d, random_state=rng)
     Xt = tl.sample_sphere(m_test, d, random_state=rng)
     Ws, vs = tl.init_weights(k_teacher, d, random_state=rng) if k_teacher >= 2 else (
@@ -543,7 +533,7 @@ def key_inequality_path(*, quick=False, seed=0, m=None, d=10, n=None, k_teacher=
         ``step``, ``r_norm``, ``grad_norm``, ``s_min``, ``bound`` (= grad_norm / s_min),
         ``loss``, ``discrepancy``.
     """
-    quick = _quick(quick)
+    quick = check_bool(quick, "quick")
     rng = np.random.default_rng(_seed(seed))
     m = check_int(_size("key_m", quick, m), "m", minimum=2)
     n = check_int(_size("key_n", quick, n), "n", minimum=2)
@@ -551,7 +541,7 @@ def key_inequality_path(*, quick=False, seed=0, m=None, d=10, n=None, k_teacher=
     # stays serial (issue 11): one gradient-descent path, each step needs the previous one
     X, y, _, _ = teacher_data(m, 2, d, k_teacher, random_state=rng)
     W, v = tl.init_weights(n, d, scale=1.0 / math.sqrt(n), random_state=rng)
-    with threadpool_limits(1):
+    with limit_threads(1):
         res = tl.train_gd(X, y, W, v, lr=_lr(W, X), n_steps=n_steps,
                           record_every=max(1, n_steps // 30), track_singular=True)
     h = pd.DataFrame(res.history)
@@ -587,7 +577,7 @@ def _discrepancy_unit(unit, seed):
     rng = np.random.default_rng(seed)
     m, n, d, half = p["m"], p["n"], p["d"], p["half"]
     rows = []
-    with threadpool_limits(1):
+    with limit_threads(1):
         X = tl.sample_sphere(m, d, random_state=rng)
         G = tl.relu_gram(X)
         lam_G = float(np.linalg.eigvalsh(G)[0])
@@ -631,9 +621,7 @@ def singular_value_vs_discrepancy(*, quick=False, seed=0, m=None, d=10, n=None,
         (:math:`\lambda_m(G)` of the same points), the terms of the talk's
         :math:`\lambda_m(G_n) \ge \lambda_m(G) - \lVert G - G_n\rVert`.
     """
-    from kernelnet.parallel import map_units
-
-    quick = _quick(quick)
+    quick = check_bool(quick, "quick")
     seed = _seed(seed)
     m = check_int(_size("disc_m", quick, m), "m", minimum=2)
     n = check_int(_size("disc_n", quick, n), "n", minimum=2)
@@ -676,9 +664,7 @@ def activation_distance_check(*, quick=False, seed=0, n=None, d=10, spreads=(0.1
         estimate and its standard error), ``z`` = (mc - L2sq) / mc_se (standard normal if the
         identity holds).
     """
-    from kernelnet.parallel import map_units
-
-    quick = _quick(quick)
+    quick = check_bool(quick, "quick")
     seed = _seed(seed)
     n = check_int(_size("disc_n", quick, n), "n", minimum=2)
     n_pairs = check_int(_size("disc_mc_pairs", quick, n_pairs), "n_pairs", minimum=2)
@@ -701,7 +687,7 @@ def _regulariser_unit(unit, seed):
     """
     n, rep, p = unit
     rng = np.random.default_rng(seed)
-    with threadpool_limits(1):
+    with limit_threads(1):
         X, y, Xt, yt = teacher_data(p["m"], p["m_test"], p["d"], p["k_teacher"],
                                     teacher=p["teacher"], random_state=rng)
         W0, v = tl.init_weights(n, p["d"], scale=1.0 / math.sqrt(n), random_state=rng)
@@ -741,8 +727,6 @@ def regulariser_runs(*, seed=0, widths, d, m, m_test, k_teacher, teacher, lambda
     DataFrame
         ``n``, ``repeat``, ``reg`` (lambda), ``method``, ``train``, ``test``, ``L2``, ``R``.
     """
-    from kernelnet.parallel import map_units
-
     seed = _seed(seed)
     widths = [check_int(int(n), "widths", minimum=2) for n in widths]
     lambdas = [0.0] + [check_positive(lam, "lambdas") for lam in lambdas if lam != 0]
@@ -787,7 +771,7 @@ def regulariser_table(*, quick=False, seed=0, widths=TALK_WIDTHS, d=10, m=None, 
         ``n``, ``method``, ``split``, ``mean``, ``std`` (over repeats, ddof=1), ``L2``, ``R``
         (means of the final weight discrepancy and regulariser).
     """
-    quick = _quick(quick)
+    quick = check_bool(quick, "quick")
     raw = regulariser_runs(
         seed=seed, widths=widths, d=d, m=_size("reg_m", quick, m),
         m_test=_size("reg_m_test", quick, m_test), k_teacher=k_teacher, teacher=teacher,
@@ -883,7 +867,7 @@ def _flow_unit(unit, seed):
     rng = np.random.default_rng(seed)
     X, y, lam0 = p["X"], p["y"], p["lam0"]
     m = X.shape[0]
-    with threadpool_limits(1):
+    with limit_threads(1):
         W, a = tl.init_weights(int(n), p["d"], random_state=rng)
         # the certificate is monotone in R: the largest c of the grid it certifies
         c_cert = 0.0
@@ -933,9 +917,7 @@ def gradient_flow_widths(*, quick=False, seed=0, m=None, d=10, widths=None, t_fa
         ``slope`` (log-log slope of max_move vs n; Du et al.'s bound scales as -1/2),
         ``lambda0``, ``t_max``.
     """
-    from kernelnet.parallel import map_units
-
-    quick = _quick(quick)
+    quick = check_bool(quick, "quick")
     seed = _seed(seed)
     rng = np.random.default_rng(seed)
     m = check_int(_size("flow_m", quick, m), "m", minimum=2)
@@ -1025,7 +1007,7 @@ def gradient_and_dynamics_checks(*, seed=0, m=60, n=40, d=CHECK_D, k_teacher=10,
     n_steps = check_int(n_steps, "n_steps", minimum=1)
     reg = check_positive(reg, "reg")
     rows = []
-    with threadpool_limits(1):
+    with limit_threads(1):
         X, y, _, _ = teacher_data(m, 2, d, k_teacher, random_state=rng)
         W0, v = tl.init_weights(n, d, scale=1.0 / math.sqrt(n), random_state=rng)
         lr = _lr(W0, X)
@@ -1081,7 +1063,7 @@ def _init_unit(unit, seed):
     n, draw, p = unit
     rng = np.random.default_rng(seed)
     X, G, lam_G, d, m = p["X"], p["G"], p["lam_G"], p["d"], p["m"]
-    with threadpool_limits(1):
+    with limit_threads(1):
         W = rng.standard_normal((int(n), d))
         Gn = tl.empirical_gram(W, X)
         lam_Gn = float(np.linalg.eigvalsh(Gn)[0])
@@ -1120,9 +1102,7 @@ def random_init_sweep(*, quick=False, seed=0, m=None, d=10, widths=None, draws=N
         of order 1), ``lam_G``, ``factor_slope`` (log-log slope of the median ``bound_factor``
         against n).
     """
-    from kernelnet.parallel import map_units
-
-    quick = _quick(quick)
+    quick = check_bool(quick, "quick")
     seed = _seed(seed)
     rng = np.random.default_rng(seed)
     m = check_int(_size("init_m", quick, m), "m", minimum=2)
@@ -1152,7 +1132,7 @@ def _omega_unit(unit, seed):
     m = d + 1
     gamma_m = float(tl.gamma_sequence(d, m)[-1])
     n = int(math.ceil(math.log(m) / gamma_m))
-    with threadpool_limits(1):
+    with limit_threads(1):
         X = tl.sample_sphere(m, d, random_state=rng)
         W = rng.standard_normal((n, d))
         s2 = tl.min_singular_value_D(W, X) ** 2
@@ -1179,9 +1159,7 @@ def omega_m_sweep(*, quick=False, seed=0, dims=None, draws=None, n_jobs=None, ba
         ``d``, ``m``, ``n``, ``draw``, ``gamma_m``, ``d_gamma``, ``s2``, ``s2_over_m``, ``L2``,
         ``L2_scaled`` (:math:`L_2 (nd)^{1/4}`, at most of order 1 in the regime).
     """
-    from kernelnet.parallel import map_units
-
-    quick = _quick(quick)
+    quick = check_bool(quick, "quick")
     seed = _seed(seed)
     dims = [check_int(int(v), "dims", minimum=3) for v in _size("omega_dims", quick, dims)]
     draws = check_int(_size("init_draws", quick, draws), "draws", minimum=1)

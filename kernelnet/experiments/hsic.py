@@ -10,10 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._validation import check_int, one_hot
+from .._validation import as_rng, check_int, one_hot
 from ..claims import Finding, Parameter, resolve_parameters
 from ..hsic import hsic, hsic_gaussian, normalized_hsic
 from ..kernels import gaussian_kernel, median_heuristic
+from ..parallel import map_units
 
 __all__ = ["HSICChapter", "PARAMETERS", "agreement_verdict", "blobs", "dependence_sweep",
            "fused_vs_dense", "independence_verdict", "run"]
@@ -29,7 +30,7 @@ def blobs(n: int, separation: float, *, n_classes: int = 3, d: int = 2, random_s
     n = check_int(n, "n", minimum=2)
     n_classes = check_int(n_classes, "n_classes", minimum=2)
     d = check_int(d, "d", minimum=1)
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     y = np.arange(n) % n_classes
     centres = np.zeros((n_classes, d))
     for k in range(n_classes):
@@ -85,13 +86,11 @@ def dependence_sweep(
     on local processes or on a Dask cluster. ``random_state`` is a non-negative int (a
     Generator or None is turned into one by drawing from it).
     """
-    from ..parallel import map_units
-
     n_permutations = check_int(n_permutations, "n_permutations", minimum=1)
     if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
         seed = check_int(random_state, "random_state", minimum=0)
     else:
-        seed = int(np.random.default_rng(random_state).integers(2**63 - 1))
+        seed = int(as_rng(random_state).integers(2**63 - 1))
     params = dict(n=n, n_permutations=n_permutations)
     rows = map_units(_dependence_unit, [(sep, params) for sep in separations], seed=seed,
                      n_jobs=n_jobs, backend=backend, scheduler=scheduler,
@@ -126,8 +125,6 @@ def fused_vs_dense(sizes, *, d: int = 50, n_classes: int = 4, random_state=0, n_
     The sizes are independent units run through :func:`kernelnet.parallel.map_units`
     (``n_jobs``, ``backend``, ``scheduler``), each with its own ``(random_state, index)`` stream.
     """
-    from ..parallel import map_units
-
     sizes = [check_int(n, "sizes", minimum=2) for n in sizes]
     seed = check_int(random_state, "random_state", minimum=0)
     rows = map_units(_agreement_unit, [(n, d, n_classes) for n in sizes], seed=seed,

@@ -41,7 +41,7 @@ from sklearn.metrics import log_loss
 from sklearn.preprocessing import scale
 
 from .. import datasets
-from .._validation import as_labels, check_choice, check_int, one_hot
+from .._validation import as_labels, as_rng, check_choice, check_int, one_hot
 from ..checks import derivative_check
 from ..claims import Finding, Parameter, resolve_parameters, verdict_from_counts
 from ..layerwise import (
@@ -58,6 +58,7 @@ from ..layerwise import (
     stiefel_ascent,
     stiefel_gradient,
 )
+from ..parallel import map_units
 
 __all__ = [
     "POSTER_SETS",
@@ -143,7 +144,7 @@ def training_fold(
     tr, _ = datasets.folds(name, scheme=scheme)[fold]
     X, y = X[tr], y[tr]
     if max_samples is not None and X.shape[0] > check_int(max_samples, "max_samples", minimum=10):
-        rng = np.random.default_rng(seed)
+        rng = as_rng(seed, "seed")
         codes, _ = as_labels(y, "y")
         keep = []
         frac = max_samples / X.shape[0]
@@ -197,8 +198,6 @@ def network_runs(
     by its own ``seed``: the rows are the same serially and in parallel (but the wall-clock
     ``time`` and ``fit_time``).
     """
-    from kernelnet.parallel import map_units
-
     check_choice(method, "method", ("ism", "closed_form"))
     check_choice(ws_setting, "ws_setting", WS_SETTINGS)
     bad = [n for n in names if n not in datasets.names()]
@@ -590,8 +589,6 @@ def sign_split(names=("wine", "car", "car_uci", "cancer"), *, seed: int = 0, n_j
     The data sets are independent units run through :func:`kernelnet.parallel.map_units`
     (``n_jobs``, ``backend``, ``scheduler``), each with its own ``(seed, index)`` stream.
     """
-    from ..parallel import map_units
-
     seed = check_int(seed, "seed", minimum=0)
     rows = map_units(_sign_split_unit, [(name, seed) for name in names], seed=seed,
                      n_jobs=n_jobs, backend=backend, scheduler=scheduler, desc="sign split")
