@@ -16,14 +16,34 @@ def pytest_collection_modifyitems(config, items):
     items[:] = rest + slow
 
 
+def _selected_chapters(session):
+    """The chapters the selected tests need, or None when some selected test needs them all.
+
+    A test that takes a ``name`` parameter needs that chapter only; any other test using
+    ``executed_notebooks`` (the book build, the PDF, the registry check) needs every chapter.
+    So ``pytest tests/test_notebooks.py -k 06`` executes chapter 06 alone."""
+    names = set()
+    for item in session.items:
+        if "executed_notebooks" not in getattr(item, "fixturenames", ()):
+            continue
+        name = getattr(getattr(item, "callspec", None), "params", {}).get("name")
+        if name is None:
+            return None
+        names.add(name)
+    return names
+
+
 @pytest.fixture(scope="session")
-def executed_notebooks():
-    """Every chapter executed once in quick mode into _build/executed (one run per session)."""
-    from kernelnet.build import execute_all
+def executed_notebooks(request):
+    """The chapters the session needs (normally all), executed once in quick mode into
+    _build/executed (one run per session)."""
+    from kernelnet.build import discover_notebooks, execute_all
 
     jobs = int(os.environ.get("KERNELNET_JOBS", "2"))
+    wanted = _selected_chapters(request.session)
+    paths = [p for p in discover_notebooks(ROOT) if wanted is None or p.stem in wanted]
     records = execute_all(ROOT, ROOT / "_build" / "executed", quick=True, jobs=jobs,
-                          progress=False)
+                          notebooks=paths, progress=False)
     return {r.notebook: r for r in records}
 
 
