@@ -14,6 +14,7 @@ from kernelnet import datasets
 from kernelnet.checks import derivative_check
 from kernelnet.hsic import center, hsic, normalized_hsic
 from kernelnet.kernels import gaussian_kernel, median_heuristic
+from kernelnet.layerwise import _bandwidth, _common, _ism, _metrics
 from kernelnet.layerwise import (
     LayerwiseKernelNet,
     closed_form_weights,
@@ -229,19 +230,19 @@ def test_ism_route_parity_and_start():
     Q from gaussian_kernel, numpy.linalg.eigh) iterate the same map from the same start."""
     R, y, sigma = _wine_layer_input(2)
     codes = np.unique(y, return_inverse=True)[1]
-    A = lw._centred_one_hot(codes, 3)
-    with lw._blas_one_thread():  # as inside fit: small eigh calls are slow on 2 busy threads
-        P, V, _ = lw._reduce(R, 0.0)
-        E, K, info = lw._ism_core(P, A, 3, sigma, 1e-8, 200)
+    A = _common._centred_one_hot(codes, 3)
+    with _common._blas_one_thread():  # as inside fit: small eigh calls are slow on 2 busy threads
+        P, V, _ = _ism._reduce(R, 0.0)
+        E, K, info = _ism._ism_core(P, A, 3, sigma, 1e-8, 200)
         W1 = V @ E
-        W2, K2, info2 = lw._ism_core(R, A, 3, sigma, 1e-8, 200, route="numpy")
+        W2, K2, info2 = _ism._ism_core(R, A, 3, sigma, 1e-8, 200, route="numpy")
     assert info["converged"] and info2["converged"]
     # same pairwise distances of R W. (The top-q eigenspace of Q may include directions that
     # change no distance: the null space of R when m = 400 > n = 160, or a direction along
     # which every row of R is equal. The plain route picks arbitrary ones there, the fast route
     # stays in the row space.) Both stop when the subspace moves by < 1e-12 in 1 - cos^2, i.e.
     # by an angle < 1e-6, so the two fixed points agree to ~1e-6 relative (measured 5e-7).
-    D1, D2 = lw._sq_dists(R @ W1), lw._sq_dists(R @ W2)
+    D1, D2 = _common._sq_dists(R @ W1), _common._sq_dists(R @ W2)
     np.testing.assert_allclose(D1, D2, atol=1e-5 * D2.max())
     # in the row space of R, to the ~1e-9 orthonormality of V (eps s_max / s_min, see _reduce)
     assert np.linalg.norm(W1 - V @ (V.T @ W1)) < 1e-7
@@ -251,7 +252,7 @@ def test_ism_route_parity_and_start():
     # the fused kernel equals kernels.gaussian_kernel
     Z = R @ W2
     np.testing.assert_allclose(
-        lw._gauss_from(Z, sigma, np.empty((len(Z), len(Z)))),
+        _ism._gauss_from(Z, sigma, np.empty((len(Z), len(Z)))),
         gaussian_kernel(Z, sigma=sigma),
         atol=1e-13,
     )
@@ -287,7 +288,7 @@ def test_diagnostics_against_references():
     K = gaussian_kernel(Z, sigma=2.0)
     Y = np.eye(3)[y]
     # kernel-side label statistics against kernelnet.hsic
-    st = lw._kernel_label_stats(K, lw._centred_one_hot(y, 3), Y)
+    st = _metrics._kernel_label_stats(K, _common._centred_one_hot(y, 3), Y)
     assert st["hsic"] == pytest.approx(hsic(K, Y @ Y.T), rel=1e-12)
     assert st["nhsic_cka"] == pytest.approx(normalized_hsic(K, Y @ Y.T, variant="cka"), rel=1e-12)
     assert st["nhsic_authors"] == pytest.approx(
@@ -313,7 +314,8 @@ def test_diagnostics_against_references():
     assert ideal_kernel_distance(Kstar, y) == 0.0
     assert ideal_kernel_distance(K, y) == pytest.approx(np.linalg.norm(K - Kstar) / 30)
     # median distance with the guards of kernels.median_heuristic
-    assert lw._median_distance(lw._sq_dists(Z)) == pytest.approx(median_heuristic(Z), rel=1e-12)
+    med = _bandwidth._median_distance(_common._sq_dists(Z))
+    assert med == pytest.approx(median_heuristic(Z), rel=1e-12)
 
 
 def test_sigma_search_finds_local_maximum():
@@ -322,7 +324,7 @@ def test_sigma_search_finds_local_maximum():
     s = lw.hsic_optimal_sigma(Xs, y, random_state=0)
     codes = np.unique(y, return_inverse=True)[1]
     G = label_gamma(codes)
-    D2 = lw._sq_dists(Xs)
+    D2 = _common._sq_dists(Xs)
 
     def f(t):
         return np.sum(G * np.exp(-D2 / (2 * t * t)))
@@ -330,7 +332,7 @@ def test_sigma_search_finds_local_maximum():
     # a local maximum: both neighbours 1 % away are lower (Brent's xatol = 1e-4 in log sigma)
     assert f(s) >= f(1.01 * s) and f(s) >= f(s / 1.01)
     # and it is the one the ascent from the median reaches, not the bound median / 100
-    assert s > lw._median_distance(D2) / 50
+    assert s > _bandwidth._median_distance(D2) / 50
 
 
 # ---------------------------------------------------------------------------------------------
@@ -479,14 +481,14 @@ def test_layer_metrics_match_public_functions():
     y = np.arange(45) % 3
     Z[:, 1] += 2 * y
     K = gaussian_kernel(Z, sigma=1.5)
-    A = lw._centred_one_hot(y, 3)
-    m = lw._layer_metrics(K, A, y, 3, Z)
+    A = _common._centred_one_hot(y, 3)
+    m = _metrics._layer_metrics(K, A, y, 3, Z)
     # class-block-sum formulas vs the direct definitions: sums of ~n^2 terms, 1e-10 relative
     assert m["scatter_ratio"] == pytest.approx(scatter_ratio(K, y), rel=1e-10)
     assert m["kernel_distance"] == pytest.approx(ideal_kernel_distance(K, y), rel=1e-10)
     assert m["distance_ratio"] == pytest.approx(distance_ratio(Z, y), rel=1e-10)
     # Zout=None: distances in the feature space of K, sqrt(2 - 2 K_ij)
-    m0 = lw._layer_metrics(K, A, y, 3)
+    m0 = _metrics._layer_metrics(K, A, y, 3)
     D = np.sqrt(np.maximum(2 - 2 * K, 0))
     same = y[:, None] == y[None, :]
     assert m0["distance_ratio"] == pytest.approx(D[same].sum() / D[~same].sum(), rel=1e-10)
@@ -750,3 +752,16 @@ def test_estimator_docstring_example_runs():
         runner.run(t)
     result = runner.summarize(verbose=False)
     assert result.attempted >= 2 and result.failed == 0
+
+
+def test_package_exports_one_home_per_name():
+    """kernelnet.layerwise is a package of private topic files: every public name has one home
+    there, __all__ lists what the API page documents, and the table's output columns are the
+    same function under the experiments' old import path."""
+    from kernelnet.experiments import poster_table as pt
+
+    assert len(set(lw.__all__)) == len(lw.__all__)
+    for name in lw.__all__:
+        assert getattr(lw, name).__module__.startswith("kernelnet.layerwise._"), name
+    assert pt.output_metrics is lw.output_metrics
+    assert not hasattr(lw, "_gauss_inplace")  # dead code, removed

@@ -119,10 +119,10 @@ def test_sign_fix_ties_follow_the_index_not_the_rounding():
 
 
 def test_fit_blas_threads_restores_and_validates():
-    assert lw._FIT_BLAS_THREADS == 1
+    assert lw._common._FIT_BLAS_THREADS == 1
     with lw._fit_blas_threads(2):
-        assert lw._FIT_BLAS_THREADS == 2
-    assert lw._FIT_BLAS_THREADS == 1
+        assert lw._common._FIT_BLAS_THREADS == 2
+    assert lw._common._FIT_BLAS_THREADS == 1
     with pytest.raises(ValueError, match="k"):
         lw._fit_blas_threads(0)
 

@@ -209,7 +209,7 @@ from ._compare import (  # noqa: E402
     side_by_side,
     time_table,
 )
-from ._metrics import output_metrics  # noqa: E402
+from ...layerwise import output_metrics  # noqa: E402  (the columns' metrics: a library function)
 from ._prose import prose  # noqa: E402
 from ._sensitivity import ism_sensitivity, sensitivity_spread  # noqa: E402
 from ._table import PosterTable, default_parameters, poster_table, summarize  # noqa: E402

@@ -12,9 +12,9 @@ import numpy as np
 from ... import _provenance
 from ... import datasets as _datasets
 from ..._validation import as_labels
+from ...layerwise import output_metrics
 from ...parallel import unit_seed
 from . import FOLD_COLUMNS, H_TIE, OUTPUT_READING
-from ._metrics import output_metrics
 from ._store import _write_fold
 from ._units import (
     _ESTIMATOR,
