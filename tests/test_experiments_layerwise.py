@@ -254,3 +254,33 @@ def test_ism_objective_never_falls_on_the_eight_sets_quick():
     s = ch.run_summary(runs)
     assert len(s) == 8
     assert (s.objective_falls == 0).all(), s[s.objective_falls > 0]
+
+
+# ---------------------------------------------- the chapter's functions on small real data
+def test_experiments_layerwise_quick():
+    h = ch.layer_histories(["wine"], quick=True)
+    assert set(h.method) == {"ism", "closed_form"}
+    assert {"dataset", "layer", "nhsic", "scatter_ratio", "kernel_distance"} <= set(h.columns)
+    with pytest.raises(ValueError, match="names"):
+        ch.layer_histories(["mnist"])
+    with pytest.raises(ValueError, match="methods"):
+        ch.layer_histories(["wine"], methods=("sgd",))
+    X, y = ch.training_fold("car", max_samples=100)
+    assert X.shape[0] <= 110 and set(np.unique(y)) == {0, 1, 2}
+    opt = ch.optimality("wine", n_layers=2, quick=True)
+    assert opt.ism_converged.all() and (opt.proj_grad_ratio < 1e-3).all()
+    assert opt.taylor_passed_ws.all()
+    signs = ch.sign_split(("wine", "car_uci")).set_index("dataset")
+    assert signs.loc["wine", "sign_split_holds"] and not signs.loc["car_uci", "sign_split_holds"]
+    # the data sets run through kernelnet.parallel.map_units: identical on 2 workers
+    assert ch.sign_split(("wine", "car_uci"), n_jobs=2).set_index("dataset").equals(signs)
+    losses = ch.implicit_losses("divorce", quick=True)
+    assert (losses.mse_translation >= 0).all() and len(losses) >= 1
+
+
+def test_layer_histories_same_serial_and_two_jobs():
+    a = ch.layer_histories(["wine"], quick=True, seed=3, max_layers=3)
+    b = ch.layer_histories(["wine"], quick=True, seed=3, max_layers=3, n_jobs=2)
+    # time and fit_time are wall-clock, measured per fit; everything else must agree exactly
+    clock = ["time", "fit_time"]
+    pd.testing.assert_frame_equal(a.drop(columns=clock), b.drop(columns=clock), check_exact=True)

@@ -553,41 +553,6 @@ def test_bad_precision():
         LayerwiseKernelNet(ism_precision="half").fit(np.eye(4), [0, 1, 0, 1])
 
 
-def test_experiments_layerwise_quick():
-    from kernelnet.experiments import layerwise as chapter
-
-    h = chapter.layer_histories(["wine"], quick=True)
-    assert set(h.method) == {"ism", "closed_form"}
-    assert {"dataset", "layer", "nhsic", "scatter_ratio", "kernel_distance"} <= set(h.columns)
-    with pytest.raises(ValueError, match="names"):
-        chapter.layer_histories(["mnist"])
-    with pytest.raises(ValueError, match="methods"):
-        chapter.layer_histories(["wine"], methods=("sgd",))
-    X, y = chapter.training_fold("car", max_samples=100)
-    assert X.shape[0] <= 110 and set(np.unique(y)) == {0, 1, 2}
-    opt = chapter.optimality("wine", n_layers=2, quick=True)
-    assert opt.ism_converged.all() and (opt.proj_grad_ratio < 1e-3).all()
-    assert opt.taylor_passed_ws.all()
-    signs = chapter.sign_split(("wine", "car_uci")).set_index("dataset")
-    assert signs.loc["wine", "sign_split_holds"] and not signs.loc["car_uci", "sign_split_holds"]
-    # the data sets run through kernelnet.parallel.map_units: identical on 2 workers
-    assert chapter.sign_split(("wine", "car_uci"), n_jobs=2).set_index("dataset").equals(signs)
-    losses = chapter.implicit_losses("divorce", quick=True)
-    assert (losses.mse_translation >= 0).all() and len(losses) >= 1
-
-
-def test_layer_histories_same_serial_and_two_jobs():
-    import pandas as pd
-
-    from kernelnet.experiments import layerwise as chapter
-
-    a = chapter.layer_histories(["wine"], quick=True, seed=3, max_layers=3)
-    b = chapter.layer_histories(["wine"], quick=True, seed=3, max_layers=3, n_jobs=2)
-    # time and fit_time are wall-clock, measured per fit; everything else must agree exactly
-    clock = ["time", "fit_time"]
-    pd.testing.assert_frame_equal(a.drop(columns=clock), b.drop(columns=clock), check_exact=True)
-
-
 # ---------------------------------------------------------------------------------------------
 # Claim 6's penalty weights, random Stiefel points and Riemannian gradient ascent (Claim 5)
 # ---------------------------------------------------------------------------------------------
