@@ -35,7 +35,6 @@ and reports its iteration count and relative residual history
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 

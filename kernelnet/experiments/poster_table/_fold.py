@@ -11,6 +11,7 @@ import numpy as np
 
 from ... import _provenance
 from ... import datasets as _datasets
+from ..._threads import limit_threads
 from ..._validation import as_labels
 from ...layerwise import output_metrics
 from ...parallel import unit_seed
@@ -42,8 +43,6 @@ def _h_trace(values) -> dict:
 
 def _run_fold(unit: dict, _position_seed=None) -> dict:
     """Fit one (data set, method, fold) and measure the ten columns; optionally write it."""
-    from threadpoolctl import threadpool_limits
-
     ds, method, fold = unit["dataset"], unit["method"], int(unit["fold"])
     seed = unit_seed(int(unit["random_state"]), _stable_index(ds, fold))
     st = _streams(seed)
@@ -54,7 +53,7 @@ def _run_fold(unit: dict, _position_seed=None) -> dict:
     codes_tr, classes = as_labels(ytr, "y")
     t_start = time.perf_counter()
     layers = []
-    with threadpool_limits(limits=1, user_api="blas"):
+    with limit_threads(1):
         Xtr, Xte = _datasets.authors_preprocessing(
             Xtr, Xte, noise=_datasets.AUTHORS_WS_NOISE if method == "ws" else 0.0,
             random_state=st["noise"])

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ... import datasets as _datasets
+from ..._threads import limit_threads
 from ..._validation import check_int
 from ...parallel import map_units, unit_seed
 from . import SENSITIVITY_EPS
@@ -28,8 +29,6 @@ def _ism_fold_inputs(dataset: str, fold: int, *, random_state: int = 0):
 
 
 def _sensitivity_unit(unit: dict, _position_seed=None) -> list:
-    from threadpoolctl import threadpool_limits
-
     from ...layerwise import LayerwiseKernelNet, _fit_blas_threads
 
     ds, fold, rs = unit["dataset"], int(unit["fold"]), int(unit["random_state"])
@@ -46,7 +45,7 @@ def _sensitivity_unit(unit: dict, _position_seed=None) -> list:
             seed = _streams(unit_seed(k, _stable_index(ds, fold)))["model"]
         with _fit_blas_threads(threads):
             net = LayerwiseKernelNet(method="ism", random_state=seed).fit(X, ytr)
-        with threadpool_limits(limits=threads, user_api="blas"):
+        with limit_threads(threads):
             tr_acc = float(np.mean(net.predict(X) == ytr))
             te_acc = float(np.mean(net.predict(Xte) == yte))
         rows.append({"dataset": ds, "fold": fold, "kind": kind, "variant": int(k),

@@ -6,11 +6,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ... import datasets as _datasets
-from ..._validation import check_choice, check_int
+from ..._validation import check_bool, check_choice, check_int
 from ...parallel import map_units
 from . import (
     COLUMNS,
@@ -162,8 +161,7 @@ def poster_table(
         Unknown data set, method or fold scheme (the message lists the valid ones), a data set
         without stored folds with ``folds="authors"``, or bad sizes.
     """
-    if not isinstance(quick, (bool, np.bool_)):
-        raise ValueError(f"quick must be True or False, got {quick!r}")
+    quick = check_bool(quick, "quick")
     valid_ds = _datasets.names()
     dsets = _check_names(datasets, "datasets", valid_ds, QUICK_DATASETS if quick else DATASETS)
     meths = _check_names(methods, "methods", METHODS, METHODS)
