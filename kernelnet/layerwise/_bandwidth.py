@@ -9,8 +9,8 @@ import math
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from kernelnet._validation import as_labels, as_matrix, check_int, check_positive
-from kernelnet.layerwise._common import _centred_one_hot, _rng, _sq_dists
+from kernelnet._validation import as_labels, as_matrix, as_rng, check_int, check_positive
+from kernelnet.layerwise._common import _centred_one_hot, _sq_dists
 
 def hsic_optimal_sigma(X, y, *, max_samples=200, random_state=None) -> float:
     r"""HSIC-optimal Gaussian bandwidth, as the authors' ``opt_gaussian`` (DEFINITIONS.md).
@@ -43,7 +43,7 @@ def hsic_optimal_sigma(X, y, *, max_samples=200, random_state=None) -> float:
     X = as_matrix(X, "X", min_rows=2)
     codes, classes = as_labels(y, "y", n_samples=X.shape[0], min_classes=1)
     max_samples = check_int(max_samples, "max_samples", minimum=2)
-    return _opt_sigma(X, codes, classes.shape[0], max_samples, _rng(random_state))
+    return _opt_sigma(X, codes, classes.shape[0], max_samples, as_rng(random_state))
 
 
 def _median_distance(D2: np.ndarray) -> float:
@@ -158,7 +158,7 @@ def random_fourier_features(Z, *, sigma, n_features=400, random_state=None, para
     sigma = check_positive(sigma, "sigma")
     if params is None:
         D = check_int(n_features, "n_features", minimum=1)
-        rng = _rng(random_state)
+        rng = as_rng(random_state)
         Om = rng.standard_normal((Z.shape[1], D))
         b = rng.uniform(0.0, 2.0 * np.pi, D)
     else:

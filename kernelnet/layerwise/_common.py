@@ -1,21 +1,19 @@
 r"""Small helpers the topics of :mod:`kernelnet.layerwise` share.
 
 BLAS pinning during a fit, the centred one-hot factor of :math:`\Gamma`, squared distances, the
-random-state rule, the Stiefel-argument check and the deterministic sign of eigenvectors, and
-the record a grower hands back to the estimator.
+Stiefel-argument checks, the deterministic sign of eigenvectors, and the record a grower hands
+back to the estimator.
 """
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
+from kernelnet._threads import limit_threads
 from kernelnet._validation import as_matrix, check_int, one_hot
 
-_CONTROLLER = None
 # BLAS threads inside ``fit`` and ``ism_fixed_point``: 1 (many small eigh calls; PERFORMANCE.md).
 # The reproducibility test sets 2 through ``_fit_blas_threads``: another thread count splits
 # the BLAS kernels' sums differently, the kind of rounding change another processor makes.
@@ -23,12 +21,9 @@ _FIT_BLAS_THREADS = 1
 
 
 def _blas_one_thread():
-    """Context manager pinning BLAS to ``_FIT_BLAS_THREADS`` threads (one by default; the
-    controller is built once: ~10 ms)."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=_FIT_BLAS_THREADS, user_api="blas")
+    """Context manager pinning BLAS to ``_FIT_BLAS_THREADS`` threads (one by default) through
+    :func:`kernelnet._threads.limit_threads`."""
+    return limit_threads(_FIT_BLAS_THREADS)
 
 
 class _fit_blas_threads:
@@ -81,21 +76,6 @@ def _as_start(W0, m: int, q: int) -> np.ndarray:
     if W0.shape[1] != q:
         raise ValueError(f"W0 must have q = {q} columns, got {W0.shape[1]}")
     return W0
-
-
-def _rng(random_state) -> np.random.Generator:
-    if isinstance(random_state, np.random.RandomState):
-        # sklearn may hand a legacy RandomState; draw a seed from it (no global state touched)
-        return np.random.default_rng(int(random_state.randint(0, 2**31 - 1)))
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.Generator)):
-        if isinstance(random_state, bool):
-            raise ValueError(
-                f"random_state must be None, an int or a Generator, got {random_state!r}"
-            )
-        if isinstance(random_state, numbers.Integral) and random_state < 0:
-            raise ValueError(f"random_state must be non-negative, got {random_state}")
-        return np.random.default_rng(random_state)
-    raise ValueError(f"random_state must be None, an int or a Generator, got {random_state!r}")
 
 
 # Entries whose magnitude is within this relative distance of a column's largest are tied for

@@ -14,8 +14,8 @@ from sklearn.utils import TransformerTags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from kernelnet._validation import as_labels, check_choice, check_int, check_positive
-from kernelnet.layerwise._common import _blas_one_thread, _rng
+from kernelnet._validation import as_labels, as_rng, check_choice, check_int, check_positive
+from kernelnet.layerwise._common import _blas_one_thread
 from kernelnet.layerwise._ism import IsmGrower, _check_single_range, nearest_centre
 from kernelnet.layerwise._ws import WsGrower
 
@@ -301,7 +301,7 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
         if self.method == "ism" and self.ism_precision == "single":
             _check_single_range(X)
         self.classes_ = classes
-        rng = _rng(self.random_state)
+        rng = as_rng(self.random_state)
         grower = self._grower()
         t0 = time.perf_counter()
         with _blas_one_thread():

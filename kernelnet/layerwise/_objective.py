@@ -8,13 +8,12 @@ import math
 
 import numpy as np
 
-from kernelnet._validation import as_labels, as_matrix, check_int, check_positive
+from kernelnet._validation import as_labels, as_matrix, as_rng, check_int, check_positive
 from kernelnet.kernels import gaussian_kernel
 from kernelnet.layerwise._common import (
     _as_start,
     _as_stiefel,
     _centred_one_hot,
-    _rng,
 )
 
 def _as_gamma(Gamma, n: int) -> np.ndarray:
@@ -295,7 +294,7 @@ def random_stiefel(m, q, *, random_state=None) -> np.ndarray:
     """
     m = check_int(m, "m", minimum=1)
     q = check_int(q, "q", minimum=1, maximum=m)
-    return orthonormalize(_rng(random_state).standard_normal((m, q)))
+    return orthonormalize(as_rng(random_state).standard_normal((m, q)))
 
 
 def stiefel_ascent(R, y, *, q, sigma, W0=None, max_iter=2000, gtol=1e-9, random_state=None):
