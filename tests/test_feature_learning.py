@@ -8,7 +8,7 @@ import scipy.linalg
 from numpy.polynomial import hermite_e as npH
 
 from kernelnet import feature_learning as fl
-from kernelnet import kernels
+from kernelnet import kernels, solvers
 
 
 # ------------------------------------------------------------------ Hermite polynomials, targets
@@ -191,6 +191,26 @@ def test_exact_population_gradient_matches_monte_carlo(p, method):
     assert np.all(err <= 4 * se), (err / se)
     # and the test has power: the error bars are below 10% of the typical gradient norm
     assert se.max() < 0.1 * np.linalg.norm(G, axis=1).mean()
+
+
+@pytest.mark.parametrize("p", [0, 1, 2, 3, 4])
+def test_projected_monte_carlo_sums_numba_matches_numpy(p):
+    # the fused kernel and the numpy reference add the same terms in other orders: rounding only
+    # (relative 1e-12 leaves room for 50,000 summands of size O(1) at eps 2.2e-16)
+    t = fl.make_target(12, 2, p, random_state=p) if p >= 2 else fl.HermiteTarget(
+        np.linalg.qr(np.random.default_rng(0).standard_normal((12, 2)))[0].T,
+        np.array([[p, 0], [0, p]]), np.array([0.7, -0.4]))
+    a, W, _ = fl.symmetric_init(14, 12, random_state=1)
+    What = W[:7] / np.linalg.norm(W[:7], axis=1)[:, None]
+    V = np.ascontiguousarray(What @ t.U.T)
+    rho = np.linalg.norm(What - V @ t.U, axis=1)
+    Xi = np.random.default_rng(2).standard_normal((50_000, 3))
+    S1a, S2a, S1b, S2b = np.zeros((7, 3)), np.zeros(7), np.zeros((7, 3)), np.zeros(7)
+    fl._projected_sums_numpy(t, Xi, V, rho, S1a, S2a)
+    fl._projected_sums_nb(Xi, V, rho, t.coef, t.powers, t.degree, S1b, S2b)
+    np.testing.assert_allclose(S1b, S1a, rtol=1e-12, atol=1e-12 * np.abs(S1a).max())
+    np.testing.assert_allclose(S2b, S2a, rtol=1e-12)
+    assert S2a.min() > 0  # every neuron saw samples: the comparison is not vacuous
 
 
 def test_population_gradient_of_partner_neuron_is_negative():
@@ -385,6 +405,44 @@ def test_network_ntk_is_a_reweighting_of_kernels_ntk_relu():
     # ntk_relu = nngp + W-part; network_ntk = nngp/d + W-part (same formulas, other weights)
     np.testing.assert_allclose(fl.network_ntk(X), ntk - nngp + nngp / 6, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(fl.network_nngp(X), nngp / 6, rtol=1e-15)
+
+
+def test_network_ntk_exactly_symmetric_and_the_reference_formula_bit_for_bit():
+    X = np.random.default_rng(2).standard_normal((40, 5))
+    Y = np.random.default_rng(3).standard_normal((7, 5))
+    for bias in (False, True):
+        K = fl.network_ntk(X, bias=bias)
+        assert np.array_equal(K, K.T)  # the Cholesky ridge path reads one triangle only
+        # the in-place evaluation performs the reference expression's operations in its order
+        Xa = fl._augment(X, 5) if bias else X
+        Ya = fl._augment(Y, 5) if bias else Y
+        G = Xa @ Xa.T
+        ref = kernels.nngp_relu(Xa) / 5 + 0.5 * (0.5 * (G + G.T)) * kernels.relu_kernel(Xa, order=0)
+        assert np.array_equal(K, ref)
+        ref_xy = (kernels.nngp_relu(Xa, Ya) / 5
+                  + 0.5 * (Xa @ Ya.T) * kernels.relu_kernel(Xa, Ya, order=0))
+        assert np.array_equal(fl.network_ntk(X, Y, bias=bias), ref_xy)
+
+
+def test_cholesky_ridge_path_equals_solve_direct_bit_for_bit_and_bad_input():
+    X = fl.sample_inputs(120, 6, random_state=4)
+    K = fl.network_ntk(X, bias=True)
+    y = np.sin(X[:, 0])
+    ridges = (1e-4, 1e-2, 1.0)
+    for c, mu in zip(fl.cholesky_ridge_path(K, y, ridges), ridges):
+        assert np.array_equal(c, solvers.solve_direct(K, y, ridge=mu))
+    # a matrix that is not PSD: a failed fit (None) at the ridges too small to fix it
+    B = np.diag([1.0, -0.5, 2.0])
+    out = fl.cholesky_ridge_path(B, np.ones(3), (0.1, 1.0, 0.2))
+    assert out[0] is None and out[2] is None
+    assert np.array_equal(out[1], solvers.solve_direct(B, np.ones(3), ridge=1.0))
+    assert fl.cholesky_ridge_path(B, np.ones(3), (0.1,)) == [None]
+    with pytest.raises(ValueError, match="symmetric"):
+        fl.cholesky_ridge_path(np.triu(np.ones((3, 3))), np.ones(3), (1.0, 2.0))
+    with pytest.raises(ValueError, match="at least one ridge"):
+        fl.cholesky_ridge_path(K, y, ())
+    with pytest.raises(ValueError, match="ridges"):
+        fl.cholesky_ridge_path(K, y, (1.0, -1.0))
 
 
 def test_kernel_regression_direct_equals_cg_and_bad_input():
