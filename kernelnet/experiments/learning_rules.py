@@ -18,13 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from kernelnet import learning_rules as lr
-from kernelnet._validation import check_int, check_positive
+from kernelnet._threads import limit_threads
+from kernelnet._validation import as_rng, check_int, check_positive
 from kernelnet.checks import derivative_check
-from kernelnet.experiments._prose import formatted, joined, pow10
 from kernelnet.claims import Finding, Parameter, resolve_parameters
+from kernelnet.experiments._prose import formatted, joined, pow10
+from kernelnet.parallel import map_units
 
 __all__ = [
     "lagrangian_backprop",
@@ -58,10 +59,6 @@ __all__ = [
 ]
 
 
-def _rng(seed):
-    return np.random.default_rng(seed)
-
-
 # ------------------------------------------------------------------------------------------------
 # backprop as constrained optimisation
 # ------------------------------------------------------------------------------------------------
@@ -81,7 +78,7 @@ def lagrangian_backprop(sizes=(4, 8, 6, 3), n=16, activation="tanh", seed=0):
         gradient) and ``check_wrong`` (the same with the first layer's multipliers dropped).
     """
     n = check_int(n, "n", minimum=1)
-    rng = _rng(seed)
+    rng = as_rng(seed, "seed")
     sizes = [check_int(s, "sizes", minimum=1) for s in sizes]
     Ws = [rng.standard_normal((sizes[i + 1], sizes[i])) / np.sqrt(sizes[i])
           for i in range(len(sizes) - 1)]
@@ -139,7 +136,7 @@ def _estimate_unit(unit, seed):
     method, baseline, _, p = unit
     rng = np.random.default_rng(seed)
     W, W_star, x, G, G2, draws = p["W"], p["W_star"], p["x"], p["G"], p["G2"], p["draws"]
-    with threadpool_limits(1):  # the same BLAS rounding in every process
+    with limit_threads(1):  # the same BLAS rounding in every process
         g = lr.perturbation_gradient_estimates(W, W_star, x, p["sigma"], int(draws.max()),
                                                method, baseline, random_state=rng)
         sq = np.sum((g - G) ** 2, axis=(1, 2))
@@ -186,9 +183,7 @@ def gradient_estimates(N=8, M=4, sigma=0.1, draws=None, n_repeats=20, quick=True
     draws = np.asarray(draws, dtype=int)
     if draws.ndim != 1 or draws.size == 0 or np.any(draws < 1):
         raise ValueError("draws must be a non-empty 1-D list of positive integers")
-    from kernelnet.parallel import map_units
-
-    rng = _rng(seed)
+    rng = as_rng(seed, "seed")
     W_star = rng.standard_normal((M, N)) / np.sqrt(N)
     W = W_star + rng.standard_normal((M, N)) / np.sqrt(N)
     x = rng.standard_normal(N)
@@ -278,8 +273,6 @@ def learning_curves(N=6, M=4, n_runs=None, sigma=1e-3, decades=2.0, quick=True, 
     sigma = check_positive(sigma, "sigma")
     decades = check_positive(decades, "decades")
     seed = check_int(seed, "seed", minimum=0)
-    from kernelnet.parallel import map_units
-
     methods = ("gd", "np", "wp")
     K = {m: 1.0 / (2.0 * lr.optimal_learning_rate(N, M, m)) for m in methods}
     T = int(np.ceil(K["wp"] * decades * np.log(10) * 1.1))
@@ -375,8 +368,6 @@ def scaling(Ns=None, Ms=None, N_fixed=4, M_fixed=4, target=0.1, sigma=1e-3, n_ru
     n_runs = check_int(n_runs if n_runs is not None else (8 if quick else 32), "n_runs",
                        minimum=1)
     seed = check_int(seed, "seed", minimum=0)
-    from kernelnet.parallel import map_units
-
     params = dict(target=target, sigma=sigma, n_runs=n_runs)
     units = [(sweep, N, M, m, params)
              for sweep, pairs in (("N", [(n, M_fixed) for n in Ns]),
@@ -419,7 +410,7 @@ def activation_equivalence(H=5, n_grid=401, seed=0):
     """
     H = check_int(H, "H", minimum=1)
     n_grid = check_int(n_grid, "n_grid", minimum=2)
-    rng = _rng(seed)
+    rng = as_rng(seed, "seed")
     x = np.linspace(-6, 6, n_grid)
     t = np.tanh(x)
     t2 = lr.tanh_from_sigmoid(x)
@@ -445,11 +436,11 @@ def _linear_neuron_unit(unit, seed):
     """One sample size N of :func:`linear_neuron` (module level, for the workers)."""
     N, o = unit
     D, noise, quick, n_repeats = o["D"], o["noise"], o["quick"], o["n_repeats"]
-    shared = _rng([o["seed"], 0])  # the teacher and test set every N shares
+    shared = as_rng([o["seed"], 0], "seed")  # the teacher and test set every N shares
     w_star = shared.standard_normal(D) / np.sqrt(D)
     Xt = shared.standard_normal((o["n_test"], D))
     yt = Xt @ w_star
-    rng = _rng(seed)
+    rng = as_rng(seed, "seed")
     X = rng.standard_normal((N, D))
     y = X @ w_star + noise * rng.standard_normal(N)
     w, rank, unique = lr.normal_equations(X, y)
@@ -508,8 +499,6 @@ def linear_neuron(D=20, Ns=None, noise=0.1, n_test=2000, n_repeats=None, quick=T
         (:math:`\max|H_{\mathrm{fd}} - \frac2N X^\top X| / \max|\frac2N X^\top X|` with
         :math:`H_{\mathrm{fd}}` by central differences, over the sizes), ``D``.
     """
-    from kernelnet.parallel import map_units
-
     D = check_int(D, "D", minimum=2)
     if Ns is None:
         Ns = sorted(set([max(1, D // 4), D // 2, (3 * D) // 4, D - 2, D, D + 2, (5 * D) // 4,
@@ -551,7 +540,7 @@ def _hebbian_unit(unit, seed):
     _, r, p = unit
     rng = np.random.default_rng(seed)
     T_l, eta, L, D = p["T"], p["eta"], p["L"], p["D"]
-    with threadpool_limits(1):  # the same BLAS rounding in every process
+    with limit_threads(1):  # the same BLAS rounding in every process
         X = rng.standard_normal((T_l, D)) @ L.T
         tr = lr.hebbian(X, 0.1 * rng.standard_normal(D), eta)
         ln = np.log(np.linalg.norm(tr, axis=1))
@@ -590,8 +579,6 @@ def hebbian_growth(D=6, lam_max_values=(1.0, 2.0, 3.0, 4.0, 6.0), eta=1e-3, T=No
     n_runs = check_int(n_runs if n_runs is not None else (5 if quick else 20), "n_runs",
                        minimum=1)
     seed = check_int(seed, "seed", minimum=0)
-    from kernelnet.parallel import map_units
-
     shape = np.array([1.0, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01][:D] + [0.01] * max(0, D - 8))
     covs, units = [], []
     for i, lm in enumerate(lam_max_values):
@@ -639,7 +626,7 @@ def pca_rules(D=8, k=3, eigenvalues=None, eta=2e-3, T=None, record_every=10, qui
     eta = check_positive(eta, "eta")
     T = check_int(T if T is not None else (20000 if quick else 100000), "T", minimum=10)
     record_every = check_int(record_every, "record_every", minimum=1)
-    rng = _rng(seed)
+    rng = as_rng(seed, "seed")
     ev = np.asarray(eigenvalues if eigenvalues is not None
                     else 4.0 * 0.6 ** np.arange(D), dtype=float)
     if ev.shape != (D,) or np.any(ev <= 0):
@@ -698,7 +685,7 @@ def deep_linear(singular_values=(3.0, 2.0, 1.0, 0.5), n_in=8, n_out=6, n_hidden=
         t_max = 1.3 * np.log(s.max() / a0) / (2 * s.min()) + 2.0 / s.min()
     t_max = check_positive(t_max, "t_max")
     # stays serial (issue 11): three gradient-descent paths, each step needs the previous one
-    rng = _rng(seed)
+    rng = as_rng(seed, "seed")
     U, _ = np.linalg.qr(rng.standard_normal((n_out, r)))
     V, _ = np.linalg.qr(rng.standard_normal((n_in, r)))
     S31 = (U * s) @ V.T
@@ -766,8 +753,6 @@ def perceptron_mistakes(margins=(0.02, 0.05, 0.1, 0.2, 0.4), n=500, d=10, n_data
     n_datasets = check_int(n_datasets if n_datasets is not None else (4 if quick else 20),
                            "n_datasets", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
-    from kernelnet.parallel import map_units
-
     params = dict(n=n, d=d)
     units = [(mg, rep, params) for mg in margins for rep in range(n_datasets)]
     rows = map_units(_perceptron_unit, units, seed=seed, n_jobs=n_jobs, backend=backend,
@@ -818,7 +803,7 @@ def perturbation_bias_sweep(sizes=(4, 8, 6, 3), sigmas=(0.3, 0.1, 0.03, 0.01), n
         raise ValueError("sigmas must hold at least two values")
     n_draws = check_int(n_draws, "n_draws", minimum=2)
     n_var_draws = check_int(n_var_draws, "n_var_draws", minimum=2)
-    rng = _rng([seed, 0])
+    rng = as_rng([seed, 0], "seed")
     Ws, bs = _tanh_network(sizes, rng)
     x = rng.standard_normal(sizes[0])
     y = 0.5 * rng.standard_normal(sizes[-1])
@@ -827,7 +812,7 @@ def perturbation_bias_sweep(sizes=(4, 8, 6, 3), sigmas=(0.3, 0.1, 0.03, 0.01), n
     g = lr.mlp_sample_gradient(x, y, Ws, bs)
     g2 = float(g @ g)
     rows = []
-    with threadpool_limits(1):
+    with limit_threads(1):
         for mi, method in enumerate(("wp", "np")):
             c = lr.perturbation_bias_prediction(x, y, Ws, bs, method)
             for si, s in enumerate(sigmas):

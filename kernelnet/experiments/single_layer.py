@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import scipy.optimize
 
-from .._validation import as_matrix, check_choice, check_int, check_positive
+from .._validation import as_matrix, as_rng, check_choice, check_int, check_positive
 from ..checks import adjoint_test, derivative_check
 from ..claims import Finding, Parameter, resolve_parameters
+from ..parallel import map_units
 from ..single_layer import (
     HESSIAN_KINDS,
     SingleLayerProblem,
@@ -95,8 +96,6 @@ def rank_vs_width(widths, *, n: int = 200, n_f: int = 5,
     ``default_rng([random_state, 0])``; each width draws its :math:`K, b` from its own unit
     seed, so the table is identical serially, with ``n_jobs=2`` or on Dask.
     """
-    from kernelnet.parallel import map_units
-
     n = check_int(n, "n", minimum=1)
     n_f = check_int(n_f, "n_f", minimum=1)
     seed = check_int(random_state, "random_state", minimum=0)
@@ -147,7 +146,7 @@ def peaks(x, y):
 def peaks_data(n: int, *, noise: float = 0.0, random_state=None):
     """``n`` points uniform on :math:`[-3, 3]^2` as a (2, n) array and their peaks values (n,)."""
     n = check_int(n, "n", minimum=1)
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     Y = rng.uniform(-3, 3, (2, n))
     z = peaks(Y[0], Y[1]) + noise * rng.standard_normal(n)
     return Y, z
@@ -172,8 +171,6 @@ def peaks_random_features(widths, *, n_train: int = 400, n_val: int = 2000, reg:
     all widths, come from ``default_rng([random_state, 0])``; each width draws its features
     from its own unit seed, so the table is identical serially, with ``n_jobs=2`` or on Dask.
     """
-    from kernelnet.parallel import map_units
-
     n_train = check_int(n_train, "n_train", minimum=1)
     n_val = check_int(n_val, "n_val", minimum=1)
     seed = check_int(random_state, "random_state", minimum=0)
@@ -202,7 +199,7 @@ def peaks_surface(m: int, *, n_train: int = 400, grid: int = 60, reg: float = 1e
                   activation: str = "tanh", random_state=0):
     """The random-features fit of width ``m`` on a ``grid x grid`` mesh, with the truth."""
     grid = check_int(grid, "grid", minimum=2)
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     Yt, zt = peaks_data(n_train, random_state=rng)
     rf = random_features(Yt, zt, m, activation=activation, reg=reg, random_state=rng)
     g = np.linspace(-3, 3, grid)
@@ -230,7 +227,7 @@ def jacobian_checks(*, m: int = 8, n_f: int = 5, n: int = 12, activations=("tanh
         ``E0``, ``E1``; ``"derivative_summary"``: orders and verdicts; ``"adjoint"``: DataFrame of
         the adjoint tests.
     """
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     K = rng.standard_normal((m, n_f)) / np.sqrt(n_f)
     Y = rng.standard_normal((n_f, n))
     b = 0.1 * rng.standard_normal(m)
@@ -294,7 +291,7 @@ def loss_landscape(*, n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40, g
     grid = check_int(grid, "grid", minimum=2)
     radius = check_positive(radius, "radius")
     d = inverse_crime_data(n, n_f, n_c, m, random_state=random_state)
-    rng = np.random.default_rng([random_state, 1])
+    rng = as_rng([random_state, 1])
     dK = rng.standard_normal(d["K"].shape)
     dW = rng.standard_normal(d["W"].shape)
     dK *= np.linalg.norm(d["K"]) / np.linalg.norm(dK)
@@ -389,7 +386,7 @@ def inverse_crime(*, n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40, b:
     C = d["C"]
     H = float(-np.sum(C * np.log(C)) / C.shape[1])
     prob = SingleLayerProblem(d["Y"], C, m)
-    rng0 = np.random.default_rng([random_state, 2])
+    rng0 = as_rng([random_state, 2])
     if start == "random":
         x0 = prob.initial_guess(rng0)
     else:
@@ -398,7 +395,7 @@ def inverse_crime(*, n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40, b:
     runs = [gauss_newton(prob, x0, max_iter=max_iter, cg_maxiter=cg_maxiter),
             gradient_descent(prob, x0, max_iter=max_iter),
             lbfgs(prob, x0, max_iter=max_iter)]
-    rng = np.random.default_rng([random_state, 3])
+    rng = as_rng([random_state, 3])
     Yv = rng.standard_normal((n_f, n_val))
     Zt = single_layer(d["K"], d["b"], Yv).Z
     St = d["W"] @ Zt
@@ -443,8 +440,6 @@ def recovery_vs_n(ns, *, n_f: int = 50, n_c: int = 10, m: int = 40, b: float = 0
     ``random_state`` itself, as before, so the table is unchanged and identical serially, with
     ``n_jobs=2`` or on Dask (it holds no wall-clock column).
     """
-    from kernelnet.parallel import map_units
-
     seed = check_int(random_state, "random_state", minimum=0)
     ns = [check_int(n, "ns", minimum=1) for n in ns]
     params = dict(n_f=n_f, n_c=n_c, m=m, b=b, max_iter=max_iter, start=start,
@@ -530,7 +525,7 @@ def identifiability(*, n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40, 
     A = d["K"] @ d["Y"] + d["b"]
     ds = 1.0 - np.tanh(A) ** 2
     _, g = prob.loss_and_gradient(xt)
-    rng = np.random.default_rng([random_state, 5])
+    rng = as_rng([random_state, 5])
     sample = rng.choice(A.size, size=min(A.size, 4000), replace=False)
     return {
         "eigenvalues": ev, "block_eigenvalues": evb, "n_zero": n_zero, "n_shift": m,
@@ -587,9 +582,9 @@ def curvature_vs_distance(perturbations=(0.01, 0.1, 0.3), *, n: int = 500, n_f: 
     for i, eps in enumerate(perturbations):
         eps = check_positive(eps, "perturbations")
         points.append((f"truth + {eps:.0%}", eps,
-                       _perturbed_truth(d, eps, np.random.default_rng([random_state, 2]))))
+                       _perturbed_truth(d, eps, as_rng([random_state, 2]))))
     points.append(("random start", np.inf,
-                   prob.initial_guess(np.random.default_rng([random_state, 2]))))
+                   prob.initial_guess(as_rng([random_state, 2]))))
     rows = []
     for name, eps, x in points:
         E, g = prob.loss_and_gradient(x)
@@ -649,7 +644,7 @@ def optimiser_budgets(*, n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40
     H_ent = float(-np.sum(C * np.log(C)) / C.shape[1])
     prob = SingleLayerProblem(d["Y"], C, m)
     x0 = _perturbed_truth(d, check_positive(perturbation, "perturbation"),
-                          np.random.default_rng([random_state, 2]))
+                          as_rng([random_state, 2]))
     runs = []
     for kind, label in (("block", "block Gauss-Newton (slide)"),
                         ("gauss-newton", "coupled Gauss-Newton")):
@@ -662,7 +657,7 @@ def optimiser_budgets(*, n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40
         runs.append(("L-BFGS", it, lbfgs(prob, x0, max_iter=it)))
     starts = {label: x0 for label, _, _ in runs}
     if random_start_iters is not None:
-        xr = prob.initial_guess(np.random.default_rng([random_state, 2]))
+        xr = prob.initial_guess(as_rng([random_state, 2]))
         it = check_int(random_start_iters, "random_start_iters", minimum=1)
         runs.append(("L-BFGS, random start", it, lbfgs(prob, xr, max_iter=it)))
         starts["L-BFGS, random start"] = xr
@@ -692,7 +687,7 @@ def block_gn_variants(*, n: int = 500, n_f: int = 50, n_c: int = 10, m: int = 40
     d = inverse_crime_data(n, n_f, n_c, m, b, random_state=random_state)
     prob = SingleLayerProblem(d["Y"], d["C"], m)
     x0 = _perturbed_truth(d, check_positive(perturbation, "perturbation"),
-                          np.random.default_rng([random_state, 2]))
+                          as_rng([random_state, 2]))
     runs = [(f"damping {dmp:g}, {cg_maxiter} CG steps",
              dict(max_iter=gn_iter, cg_maxiter=cg_maxiter,
                   damping=check_positive(dmp, "dampings")))
@@ -765,7 +760,7 @@ def adversarial_example(*, m: int = 64, max_iter: int = 40, n_lambda: int = 12,
     n_lambda = check_int(n_lambda, "n_lambda", minimum=1)
     index = check_int(index, "index", minimum=0)
     X, y = load_digits(return_X_y=True)
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     order = rng.permutation(X.shape[0])
     n_tr = 2 * X.shape[0] // 3
     tr, te = order[:n_tr], order[n_tr:]
