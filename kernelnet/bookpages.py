@@ -26,8 +26,8 @@ import re
 from pathlib import Path
 
 __all__ = ["FIGURE_PREFIXES", "figure_label", "figure_cells", "figure_table", "glued_values",
-           "write_figures_page", "write_status_page", "design_floors", "api_modules",
-           "write_api_page"]
+           "write_figures_page", "write_status_page", "write_rerun_cost", "design_floors",
+           "api_modules", "write_api_page"]
 
 _SAVEFIG_RE = re.compile(r"savefig\(\s*\w+\s*,\s*[\"']([a-z0-9_\-]+)[\"']")
 
@@ -203,9 +203,27 @@ def write_figures_page(executed_dir, page: Path, *, figures_dir=None,
     return len(rows)
 
 
-def write_status_page(executed_dir, page: Path) -> int:
-    """Write the execution status table from papermill's metadata; returns the row count."""
+_NOT_RECORDED = "not recorded"
+
+
+def _seconds(value) -> str:
+    """A duration for the status table; a missing one says so (never 0)."""
+    return _NOT_RECORDED if value is None else f"{value:.1f}"
+
+
+def write_status_page(executed_dir, page: Path, timings: dict | None = None) -> int:
+    """Write the execution status table from papermill's metadata; returns the row count.
+
+    Per chapter: this build's wall seconds, the kernel's CPU seconds and, of them, numba's
+    compile seconds (``metadata.kernelnet.timings``, written by the build), and beside them the
+    wall seconds of the full-size run in ``timings`` (the committed ``results/timings/full.json``,
+    :mod:`kernelnet._timings`). A number that was not measured reads "not recorded".
+    """
+    from ._timings import rerun_cost_sentence
+
     executed_dir = Path(executed_dir)
+    notebooks = sorted(executed_dir.glob("[0-9][0-9]_*.ipynb"))
+    full = (timings or {}).get("chapters", {})
     lines = [
         "(execution-status)=",
         "# Execution status",
@@ -214,23 +232,56 @@ def write_status_page(executed_dir, page: Path) -> int:
         "executed notebook (the book is rendered from those copies, not re-executed). "
         "Parameters lists the values passed in; the others kept their defaults.",
         "",
-        "| chapter | passed | started (UTC) | seconds | parameters |",
-        "|---|---|---|---|---|",
+        "**What a rerun costs.** " + rerun_cost_sentence(timings, [p.stem for p in notebooks]),
+        "",
+        "Wall and CPU seconds are this build's (CPU: the chapter's kernel, user + system); numba "
+        "compile is the part of that CPU time spent compiling the library's kernels (zero when "
+        "numba's on-disk cache was warm); the last column is the chapter's full-size run from "
+        "that record.",
+        "",
+        "| chapter | passed | started (UTC) | wall s | CPU s | of which numba compile, CPU s "
+        "| full-size run, wall s | parameters |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    n = 0
-    for nb_path in sorted(executed_dir.glob("[0-9][0-9]_*.ipynb")):
-        meta = _read(nb_path).get("metadata", {}).get("papermill", {})
-        ok = "yes" if not meta.get("exception") else "**no**"
-        params = ", ".join(f"{k}={v!r}" for k, v in sorted(meta.get("parameters", {}).items()))
-        dur = meta.get("duration")
+    notes = []
+    for nb_path in notebooks:
+        meta = _read(nb_path).get("metadata", {})
+        pm = meta.get("papermill", {})
+        timing = meta.get("kernelnet", {}).get("timings", {})
+        ok = "yes" if not pm.get("exception") else "**no**"
+        params = ", ".join(f"{k}={v!r}" for k, v in sorted(pm.get("parameters", {}).items()))
+        row = full.get(nb_path.stem, {})
+        if row.get("note"):
+            notes.append(f"- `{nb_path.stem}`: {row['note']}")
+        started = (pm.get("start_time") or "?")[:19] if pm.get("duration") is not None else "?"
         lines.append(
-            f"| {{doc}}`../notebooks/{nb_path.stem}` | {ok} | {meta.get('start_time', '?')[:19]} "
-            f"| {dur:.1f} | {params} |" if dur is not None else
-            f"| {{doc}}`../notebooks/{nb_path.stem}` | {ok} | ? | ? | {params} |"
-        )
-        n += 1
+            f"| {{doc}}`../notebooks/{nb_path.stem}` | {ok} | {started} "
+            f"| {_seconds(pm.get('duration'))} | {_seconds(timing.get('cpu_seconds'))} "
+            f"| {_seconds(timing.get('numba_compile_seconds'))} "
+            f"| {_seconds(row.get('wall_seconds'))} | {params} |")
+    if timings and timings.get("notes"):
+        notes = [f"- {n}" for n in timings["notes"]] + notes
+    if notes:
+        lines += ["", "Notes on the full-size record:", "", *notes]
     page.write_text("\n".join(lines) + "\n")
-    return n
+    return len(notebooks)
+
+
+_RERUN_MARKER = "<!-- rerun-cost -->"
+
+
+def write_rerun_cost(page, timings: dict | None, chapters=()) -> bool:
+    """Replace the marker line ``<!-- rerun-cost -->`` of the staged rerun page with the
+    generated sentence on what a full rerun costs; returns whether the marker was found."""
+    from ._timings import rerun_cost_sentence
+
+    page = Path(page)
+    text = page.read_text(encoding="utf-8")
+    if _RERUN_MARKER not in text:
+        return False
+    page.write_text(text.replace(_RERUN_MARKER, rerun_cost_sentence(timings, chapters)),
+                    encoding="utf-8")
+    return True
 
 
 _FLOORS_START = "<!-- floors:"

@@ -293,6 +293,8 @@ class ExecutionRecord:
     ok: bool
     error: str | None = None
     figures: list = field(default_factory=list)
+    cpu_seconds: float | None = None  # the kernel's user + system CPU time (None: not measured)
+    numba_compile_seconds: float | None = None  # CPU seconds numba spent compiling in the kernel
 
 
 def _check_executed(nb_path: Path) -> None:
@@ -346,9 +348,16 @@ def execute_notebook(
     check_parameters(path, params)
     out = out_dir / path.name
     fig_dir = out_dir / "figures"
-    env_backup = {k: os.environ.get(k) for k in ("KERNELNET_FIGURES_DIR", "KERNELNET_QUICK")}
+    from . import _timings
+
+    timings_dir = out_dir / "timings"
+    (timings_dir / f"{path.stem}.json").unlink(missing_ok=True)  # no stale numbers
+    env_backup = {k: os.environ.get(k) for k in ("KERNELNET_FIGURES_DIR", "KERNELNET_QUICK",
+                                                 _timings.TIMINGS_ENV)}
     os.environ["KERNELNET_FIGURES_DIR"] = str(fig_dir)
     os.environ["KERNELNET_QUICK"] = "1" if quick else "0"
+    os.environ[_timings.TIMINGS_ENV] = str(timings_dir)
+    cpu0 = _timings.children_cpu_seconds()
     t0 = time.perf_counter()
     error = None
     try:
@@ -380,8 +389,27 @@ def execute_notebook(
             else:
                 os.environ[k] = v
     seconds = time.perf_counter() - t0
+    cpu = _timings.children_cpu_seconds() - cpu0
+    cpu = round(cpu, 2) if cpu > 0 else None  # 0: the kernel was not reaped, so not measured
+    compiled = _timings.read_sidecar(timings_dir, path.stem)
+    compile_s = None if compiled is None else compiled.get("numba_compile_seconds")
+    if out.exists():
+        _annotate_timings(out, {"cpu_seconds": cpu, **(compiled or {})})
+    (timings_dir / f"{path.stem}.json").unlink(missing_ok=True)  # moved into the metadata
+    if timings_dir.exists() and not any(timings_dir.iterdir()):
+        timings_dir.rmdir()
     figs = _chapter_figures(fig_dir, path.stem)
-    return ExecutionRecord(path.stem, str(out), params, round(seconds, 2), error is None, error, figs)
+    return ExecutionRecord(path.stem, str(out), params, round(seconds, 2), error is None, error,
+                           figs, cpu, compile_s)
+
+
+def _annotate_timings(nb_path: Path, timings: dict) -> None:
+    """Store the kernel's CPU and numba compile seconds in the executed notebook's metadata
+    (``metadata.kernelnet.timings``), where the status page reads them."""
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    nb.setdefault("metadata", {}).setdefault("kernelnet", {})["timings"] = timings
+    nb_path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                       encoding="utf-8")
 
 
 def _chapter_figures(fig_dir: Path, chapter: str) -> list:
@@ -465,6 +493,10 @@ def execute_all(
     if not paths:
         raise ValueError(f"no notebooks found in {root / 'notebooks'}")
     tasks = [(p, out_dir, quick, parameters) for p in paths]
+    from ._provenance import now
+    from ._timings import machine_load
+
+    started, load_start = now(), machine_load()
     records: list[ExecutionRecord] = []
     bar = tqdm(total=len(tasks), desc="notebooks", disable=not progress)
     if jobs > 1 and len(tasks) > 1:
@@ -484,9 +516,38 @@ def execute_all(
             bar.update()
     bar.close()
     (out_dir / "execution.json").write_text(
-        json.dumps({"quick": quick, "records": [asdict(r) for r in records]}, indent=2) + "\n"
+        json.dumps({"quick": quick, "started": started, "finished": now(),
+                    "cpu_count": os.cpu_count(), "jobs": jobs, "load_average_start": load_start,
+                    "load_average_end": machine_load(),
+                    "records": [asdict(r) for r in records]}, indent=2) + "\n"
     )
     return records
+
+
+def timings_from_executed(executed: Path, root: Path | None = None) -> dict:
+    """The timings record (:func:`kernelnet._timings.timings_record`) of the chapters executed
+    in ``executed``: wall seconds from papermill's metadata, CPU and numba compile seconds from
+    ``metadata.kernelnet.timings`` (``None`` where absent), the machine from ``execution.json``."""
+    from . import _provenance, _timings
+
+    executed = Path(executed)
+    run = {}
+    if (executed / "execution.json").exists():
+        run = json.loads((executed / "execution.json").read_text())
+    chapters = {}
+    for nb in sorted(executed.glob("[0-9][0-9]_*.ipynb")):
+        meta = json.loads(nb.read_text(encoding="utf-8")).get("metadata", {})
+        pm, timing = meta.get("papermill", {}), meta.get("kernelnet", {}).get("timings", {})
+        chapters[nb.stem] = {"wall_seconds": pm.get("duration"),
+                             "cpu_seconds": timing.get("cpu_seconds"),
+                             "numba_compile_seconds": timing.get("numba_compile_seconds"),
+                             "started": pm.get("start_time")}
+    git = _provenance.git_state(root) if root is not None else {}
+    return _timings.timings_record(
+        chapters, cpu_count=run.get("cpu_count"), jobs=run.get("jobs"),
+        load_start=run.get("load_average_start"), load_end=run.get("load_average_end"),
+        commit=git.get("commit", "") or "", created=run.get("finished", ""),
+        source="python -m kernelnet.build (full)")
 
 
 def _stage(root: Path, executed: Path, stage: Path, quick: bool) -> None:
@@ -508,11 +569,16 @@ def _stage(root: Path, executed: Path, stage: Path, quick: bool) -> None:
         shutil.copytree(executed / "figures", stage / "figures")
     if (executed / "execution.json").exists():
         shutil.copy2(executed / "execution.json", stage / "execution.json")
-    from .bookpages import write_api_page, write_figures_page, write_status_page
+    from ._timings import read_timings
+    from .bookpages import (write_api_page, write_figures_page, write_rerun_cost,
+                            write_status_page)
 
     write_figures_page(stage / "notebooks", stage / "book" / "figures.md",
                        figures_dir=stage / "figures")
-    write_status_page(stage / "notebooks", stage / "book" / "status.md")
+    timings = read_timings(root / "results" / "timings" / "full.json")
+    write_status_page(stage / "notebooks", stage / "book" / "status.md", timings)
+    write_rerun_cost(stage / "book" / "rerun.md", timings,
+                     [p.stem for p in sorted((stage / "notebooks").glob("[0-9][0-9]_*.ipynb"))])
     package = root / "kernelnet"  # the modules Sphinx documents (autodoc imports them)
     write_api_page(root / "book" / "api.md", stage / "book" / "api.md",
                    package_dir=package if package.is_dir() else Path(__file__).resolve().parent,
@@ -708,6 +774,11 @@ def main(argv=None) -> int:
         if not all(r.ok for r in records):
             print("notebook execution failed: the book is not built", file=sys.stderr)
             return 1
+        if not args.quick:  # every chapter ran full: what a rerun costs, for the status page
+            from ._timings import write_timings
+
+            write_timings(timings_from_executed(root / "_build" / "executed", root),
+                          root / "results" / "timings" / "full.json")
     if args.pdf:  # first, so that the HTML book can link it
         code, pdf, log = build_pdf(root, quick=args.quick)
         if code != 0:

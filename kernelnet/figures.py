@@ -107,6 +107,10 @@ def setup_notebook(notebook: str, declared=None, **parameters) -> dict:
     _CURRENT["parameters"] = dict(parameters)
     plt.rcParams.update(STYLE)
     _register_png_display()
+    # numba compile time of this chapter, for the status page (only where the build asks)
+    from ._timings import install_compile_recorder
+
+    install_compile_recorder(notebook)
     return dict(parameters)
 
 
