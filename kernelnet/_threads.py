@@ -82,6 +82,13 @@ def limit_threads(blas=1, *, numba=None):
 
     Nested and concurrent uses are safe: entering with the thread count already in force only
     counts a user, and each limit is restored (in reverse order) when its last user has left.
+    A limit reaches OpenBLAS reliably only from the main thread of a process (the
+    ``"sequential"`` and ``"loky"`` backends of :mod:`kernelnet.parallel`): with the OpenBLAS
+    builds numpy and scipy ship here (0.3.30, 0.3.31), a limit set from a worker thread of the
+    ``"threading"`` backend, after the main thread has set and restored one, is not seen by the
+    library (measured: a GEMM under a one-thread limit ran at CPU/wall 1.98 in a worker thread,
+    1.20 in the main thread). Results do not depend on it (the ISM folds are the same at one and
+    two BLAS threads, ``tests/test_reproducibility.py``); speed may.
 
     Examples
     --------
