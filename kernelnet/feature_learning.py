@@ -63,6 +63,7 @@ __all__ = [
     "algorithm1_ridge_path",
     "random_features_regression",
     "random_features_ridge_path",
+    "predict_path",
     "cholesky_ridge_path",
     "pure_hermite_target",
     "neuron_sines",
@@ -904,6 +905,29 @@ def _check_ridges(ridges):
     if not ridges:
         raise ValueError("ridges must hold at least one ridge")
     return tuple(check_positive(lam, "ridges") for lam in ridges)
+
+
+def predict_path(results, X):
+    r"""``[res.predict(X) for res in results]`` for the results of one ridge path.
+
+    The fits of :func:`algorithm1_ridge_path` and :func:`random_features_ridge_path` share
+    :math:`W, b, \alpha, \beta`: the features :math:`\sigma(XW^\top + b)` and :math:`X\beta`
+    are formed once, and each head only adds its product; the same numbers as
+    :meth:`Algorithm1Result.predict`, bit for bit (tested). Results that do not share them are
+    predicted one by one.
+    """
+    results = list(results)
+    if not results:
+        return []
+    r0 = results[0]
+    shared = all(r.W is r0.W and r.b is r0.b and r.beta is r0.beta and r.alpha == r0.alpha
+                 for r in results)
+    if not shared:
+        return [r.predict(X) for r in results]
+    X = as_matrix(X, "X", n_cols=r0.W.shape[1])
+    base = r0.alpha + X @ r0.beta
+    Phi = np.maximum(X @ r0.W.T + r0.b, 0.0)
+    return [base + Phi @ r.a for r in results]
 
 
 def _regression_inputs(X, y, m, random_state, *, m_min):

@@ -31,6 +31,12 @@ def test_ridge_paths_equal_one_call_per_ridge():
         assert a.ridge == lam
         one_rf = fl.random_features_regression(X, y, m=16, ridge=lam, random_state=7)
         np.testing.assert_allclose(b.a, one_rf.a, rtol=1e-12, atol=1e-12)
+    # shared features: the same predictions as one predict call per fit, bit for bit
+    Xt = fl.sample_inputs(50, 6, random_state=rng)
+    for fits in (path, rf, [path[0], rf[1]]):  # the last pair shares nothing: one by one
+        for pred, f in zip(fl.predict_path(fits, Xt), fits):
+            np.testing.assert_array_equal(pred, f.predict(Xt))
+    assert fl.predict_path([], Xt) == []
     with pytest.raises(ValueError, match="ridges must hold"):
         fl.algorithm1_ridge_path(X, y, ridges=())
     with pytest.raises(ValueError, match="ridges must be a positive"):
@@ -265,3 +271,16 @@ def test_run_at_tiny_sizes_publishes_registry_claims_and_every_prose_key():
         assert not re.search(r"^\s*def |\blambda\b[^:$]*:", src, re.M), src[:80]
         if "glue(" in src:
             assert "remove-input" in c["metadata"].get("tags", [])
+
+
+def test_solver_scaling_runs_only_preconditioned_cg_beyond_others_max_n():
+    sv = ch.solver_scaling((100, 200), d=3, rank=10, n_direct_max=200, n_dense_max=100,
+                           richardson_max_n=100, others_max_n=100, max_iter=50, seed=1)
+    assert set(sv[sv.n == 100].method) == {"cholesky", "cg", "cg+nystrom", "richardson",
+                                           "richardson+nystrom"}
+    assert set(sv[sv.n == 200].method) == {"cg+nystrom"}  # n = 200 is matrix-free
+    assert bool(sv[(sv.n == 200) & (sv.method == "cg+nystrom")].matrix_free.iloc[0])
+    everything = ch.solver_scaling((100, 200), d=3, rank=10, n_direct_max=200, n_dense_max=100,
+                                   richardson_max_n=100, max_iter=50, seed=1)
+    assert set(everything[everything.n == 200].method) == {"cg", "cg+nystrom",
+                                                          "richardson+nystrom"}
