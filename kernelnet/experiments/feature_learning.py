@@ -1105,12 +1105,17 @@ def single_thread():
 def run(*, quick: bool = False, seed: int = 0, threads=1, **params) -> FeatureLearningChapter:
     """Run every experiment of the chapter; sizes from :data:`PARAMETERS` (quick or full).
 
-    Measured on the shared 2-core machine (one thread, load average 8-10): the full mode takes
-    353 s of CPU (1,385 s wall at that load); the whole full notebook 346 s user CPU. The old
-    full mode (before the ridge paths, the solver sizes up to 16,000 and the shared
-    pre-activations, and without the bandwidth search, the H = 0 and the width experiments)
-    had used 353 s of CPU and was still inside the sample-complexity sweep when it was stopped.
-    The NTK's three Cholesky solves at n = 8,000 are about a third of the full mode.
+    CPU time of the full mode, one thread, numba warm (before and after the ridge paths, the
+    fused Monte Carlo sums and the trimmed solver sizes, both run side by side on the shared
+    2-core machine, load average 2-6): 410 s
+    before, 306 s after (curse 24 -> 17, Lemma 1 32 -> 15, first step 6, sample complexity
+    261 -> 206, solvers 65 -> 40, Heaviside 9, Assumption 2 5, width 10 -> 8); quick mode
+    3.4 -> 2.5 s. Every finding and prose number is the same except the timing-based solver
+    slopes. What is left is mostly the NTK of the sample-complexity sweep: its 42 direct
+    solves (three ridges per cell, 21 at n = 8,000: 4 s each) and its kernel matrices (two
+    arc-cosine passes per matrix); preconditioned CG on the stored NTK took twice the Cholesky
+    time at n = 8,000 (60-120 iterations at ridge 1e-4), and a matrix-free NTK would recompute
+    the kernel at every iteration.
 
     ``threads=1`` runs everything on one numba/BLAS thread (see :func:`single_thread`);
     ``threads=None`` leaves the thread settings alone.
