@@ -3,8 +3,8 @@ a full-size build that the status page and the rerun page quote.
 
 - :class:`CompileRecorder` listens to numba's ``"numba:compile"`` events (``numba.core.event``)
   and adds up the CPU (and wall) seconds of the outermost compilations (a compile that
-  triggers others is counted once). Loading a function from numba's on-disk cache raises no such event, so a warm
-  cache records nothing. :func:`setup_notebook <kernelnet.figures.setup_notebook>` installs one
+  triggers others is counted once). Loading a function from numba's on-disk cache raises no
+  such event, so a warm cache records nothing. :func:`setup_notebook <kernelnet.figures.setup_notebook>` installs one
   in the chapter's kernel when ``$KERNELNET_TIMINGS_DIR`` is set (the build sets it), and the
   recorder keeps ``<dir>/<notebook>.json`` up to date after every compilation; the build then
   moves it into the executed notebook's metadata (``metadata.kernelnet.timings``).

@@ -211,13 +211,38 @@ def _seconds(value) -> str:
     return _NOT_RECORDED if value is None else f"{value:.1f}"
 
 
-def write_status_page(executed_dir, page: Path, timings: dict | None = None) -> int:
+def _this_build(run: dict | None, rows: list) -> str:
+    """One sentence on this build's machine and totals (``run``: its ``execution.json``)."""
+    def total(key):
+        vals = [r.get(key) for r in rows]
+        return None if not vals or any(v is None for v in vals) else sum(vals)
+
+    wall, cpu, comp = total("wall"), total("cpu"), total("compile")
+    text = f"**This build** ran {len(rows)} chapter{'s' if len(rows) != 1 else ''}"
+    if run and run.get("cpu_count"):
+        text += f", {run.get('jobs', '?')} at a time on {run['cpu_count']} cores"
+    loads = [run.get(k) for k in ("load_average_start", "load_average_end")] if run else []
+    if loads and all(loads):
+        text += (f", 1-minute load average {loads[0][0]:g} at the start and {loads[1][0]:g} "
+                 "at the end")
+    else:
+        text += ", load average not recorded"
+    text += f": {_seconds(wall)} s of wall time summed over chapters, "
+    text += f"{_seconds(cpu)} s of CPU time" if cpu is not None else "CPU time not recorded"
+    text += (f", of which {_seconds(comp)} s numba compilation." if comp is not None and
+             cpu is not None else ", numba compile time not recorded for every chapter.")
+    return text
+
+
+def write_status_page(executed_dir, page: Path, timings: dict | None = None,
+                      run: dict | None = None) -> int:
     """Write the execution status table from papermill's metadata; returns the row count.
 
     Per chapter: this build's wall seconds, the kernel's CPU seconds and, of them, numba's
     compile seconds (``metadata.kernelnet.timings``, written by the build), and beside them the
     wall seconds of the full-size run in ``timings`` (the committed ``results/timings/full.json``,
-    :mod:`kernelnet._timings`). A number that was not measured reads "not recorded".
+    :mod:`kernelnet._timings`). A number that was not measured reads "not recorded". ``run``:
+    this build's ``execution.json`` (CPU count, jobs, load average), for one sentence above.
     """
     from ._timings import rerun_cost_sentence
 
@@ -243,7 +268,7 @@ def write_status_page(executed_dir, page: Path, timings: dict | None = None) -> 
         "| full-size run, wall s | parameters |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    notes = []
+    notes, totals = [], []
     for nb_path in notebooks:
         meta = _read(nb_path).get("metadata", {})
         pm = meta.get("papermill", {})
@@ -252,13 +277,16 @@ def write_status_page(executed_dir, page: Path, timings: dict | None = None) -> 
         params = ", ".join(f"{k}={v!r}" for k, v in sorted(pm.get("parameters", {}).items()))
         row = full.get(nb_path.stem, {})
         if row.get("note"):
-            notes.append(f"- `{nb_path.stem}`: {row['note']}")
+            notes.append(f"- `{nb_path.stem}`: {row['note'].rstrip('.')}.")
+        totals.append({"wall": pm.get("duration"), "cpu": timing.get("cpu_seconds"),
+                       "compile": timing.get("numba_compile_seconds")})
         started = (pm.get("start_time") or "?")[:19] if pm.get("duration") is not None else "?"
         lines.append(
             f"| {{doc}}`../notebooks/{nb_path.stem}` | {ok} | {started} "
             f"| {_seconds(pm.get('duration'))} | {_seconds(timing.get('cpu_seconds'))} "
             f"| {_seconds(timing.get('numba_compile_seconds'))} "
             f"| {_seconds(row.get('wall_seconds'))} | {params} |")
+    lines[7:7] = [_this_build(run, totals), ""]
     if timings and timings.get("notes"):
         notes = [f"- {n}" for n in timings["notes"]] + notes
     if notes:

@@ -576,7 +576,9 @@ def _stage(root: Path, executed: Path, stage: Path, quick: bool) -> None:
     write_figures_page(stage / "notebooks", stage / "book" / "figures.md",
                        figures_dir=stage / "figures")
     timings = read_timings(root / "results" / "timings" / "full.json")
-    write_status_page(stage / "notebooks", stage / "book" / "status.md", timings)
+    run = (json.loads((executed / "execution.json").read_text())
+           if (executed / "execution.json").exists() else None)
+    write_status_page(stage / "notebooks", stage / "book" / "status.md", timings, run)
     write_rerun_cost(stage / "book" / "rerun.md", timings,
                      [p.stem for p in sorted((stage / "notebooks").glob("[0-9][0-9]_*.ipynb"))])
     package = root / "kernelnet"  # the modules Sphinx documents (autodoc imports them)

@@ -116,6 +116,16 @@ def test_status_page_shows_this_build_compile_and_full_size_columns(tmp_path):
     assert ("| {doc}`../notebooks/01_b` | yes | 2026-01-01T00:00:00 | 3.0 | not recorded "
             "| not recorded | not recorded |") in text
     assert "Not in the record: `01_b`." in text
+    # this build's totals: CPU and compile were not measured for 01_b, so no total is made up
+    assert ("**This build** ran 2 chapters, load average not recorded: 15.5 s of wall time summed "
+            "over chapters, CPU time not recorded, numba compile time not recorded") in text
+    run = {"cpu_count": 2, "jobs": 1, "load_average_start": [3.25, 3.0, 3.0],
+           "load_average_end": [2.5, 3.0, 3.0]}
+    _chapter(tmp_path, "01_b", 3.0, {"cpu_seconds": 2.0, "numba_compile_seconds": 1.0})
+    write_status_page(tmp_path, page, rec, run)
+    assert ("**This build** ran 2 chapters, 1 at a time on 2 cores, 1-minute load average 3.25 "
+            "at the start and 2.5 at the end: 15.5 s of wall time summed over chapters, 22.2 s "
+            "of CPU time, of which 1.0 s numba compilation.") in page.read_text()
     no_record = tmp_path / "status0.md"
     write_status_page(tmp_path, no_record, None)
     assert "`results/timings/full.json` is absent" in no_record.read_text()
