@@ -202,6 +202,68 @@ def test_weakest():
         ch.weakest("finding of ours")
 
 
+def test_training_accuracy_verdict():
+    v, short = ch.training_accuracy_verdict({"a": 0.98, "b": 0.97}, {"a": 1.0, "b": 0.5})
+    assert v == "reproduced with a caveat" and short == []
+    # exactly at the tolerance still counts as equivalent; beyond it does not
+    v, short = ch.training_accuracy_verdict({"a": 0.97}, {"a": 1.0}, tol=0.03)
+    assert v == "reproduced with a caveat"
+    v, short = ch.training_accuracy_verdict({"a": 0.96, "b": 1.0}, {"a": 1.0, "b": 1.0})
+    assert v == "not reproduced" and short == ["a"]
+    with pytest.raises(ValueError, match="same"):
+        ch.training_accuracy_verdict({"a": 1.0}, {"b": 1.0})
+    with pytest.raises(ValueError, match="same"):
+        ch.training_accuracy_verdict({}, {})
+
+
+def test_universality_verdict():
+    acc = {"random": 1.0, "adversarial": 0.99}
+    assert ch.universality_verdict(acc) == "reproduced with a caveat"
+    acc["adversarial"] = 0.9
+    assert ch.universality_verdict(acc) == "not reproduced"
+    assert ch.universality_verdict(acc, level=0.9) == "reproduced with a caveat"
+    with pytest.raises(ValueError, match="train_acc"):
+        ch.universality_verdict({})
+
+
+def test_loglog_slope_and_q_size_verdict():
+    n = np.array([100.0, 200.0, 400.0])
+    assert ch.loglog_slope(n, 3 * n**2) == pytest.approx(2.0)
+    assert ch.loglog_slope(n, np.full(3, 0.01)) == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="positive"):
+        ch.loglog_slope(n, np.zeros(3))
+    with pytest.raises(ValueError, match="at least two"):
+        ch.loglog_slope([1.0], [1.0])
+    assert ch.q_size_verdict(0.05, 1.8) == "reproduced with a caveat"
+    assert ch.q_size_verdict(-0.1, 0.1) == "reproduced"
+    assert ch.q_size_verdict(0.6, 1.8) == "not reproduced"
+    assert ch.q_size_verdict(-0.3, 1.8) == "not reproduced"
+
+
+def test_q_cost_shape_and_growth():
+    qc = ch.q_cost((40, 80), width=10, repeats=2, seed=0)
+    assert list(qc.n) == [40, 80] and (qc.d == 10).all()
+    assert (qc.t_form > 0).all() and (qc.t_eig >= 0).all()
+    with pytest.raises(ValueError, match="width"):
+        ch.q_cost((40,), width=1)
+
+
+def test_hsic_decrease_verdict():
+    assert ch.hsic_decrease_verdict({"objective": 2, "authors": 0}) == "reproduced"
+    assert ch.hsic_decrease_verdict({"objective": 0, "cka": 3}) == "reproduced with a caveat"
+    assert ch.hsic_decrease_verdict({"objective": 0, "authors": 0, "cka": 0}) == "not reproduced"
+    with pytest.raises(ValueError, match="objective"):
+        ch.hsic_decrease_verdict({"authors": 1})
+
+
+def test_committed_train_accuracy():
+    t = ch.committed_train_accuracy()
+    assert list(t.dataset) == list(ch.POSTER_SETS)
+    assert ((t.ws_train > 0.5) & (t.ws_train <= 1)).all()
+    np.testing.assert_allclose(t.backprop_train, np.maximum(t.ce_train, t.mse_train))
+    assert (t.max_epochs == 20).all()  # the committed table's cap (its provenance)
+
+
 # ----------------------------------------------------------------------------- the contract
 def _check(findings):
     assert findings and all(isinstance(f, Finding) for f in findings)
@@ -216,7 +278,11 @@ def test_run_01_small():
                     sigmas=(0.3, 0.01), existence_layers=2)
     F = _check(res.findings)
     assert set(F) == {ch.IDS[k] for k in ("thm1.I", "thm1.II", "thm1.III", "thm1.III-ism",
-                                          "thm2.I", "thm2.II", "claim1", "exp1")}
+                                          "thm2.I", "thm2.II", "claim1", "exp1",
+                                          "claim1.training-accuracy")}
+    t = res.train_accuracy
+    assert t.mlp_train.notna().sum() == 1 and t.n_epochs.max() <= 100  # quick: wine, 100 epochs
+    assert F[ch.IDS["claim1.training-accuracy"]].values["table_epoch_cap"] == 20
     # ISM maximises Tr(Gamma K_l): it rose at every layer of every run here
     assert (res.ism_summary.objective_falls == 0).all()
     assert set(res.ism_summary.n_features) == {400, 800}
@@ -234,6 +300,10 @@ def test_run_02_small():
                     max_samples=80)
     F = _check(res.findings)
     assert ch.IDS["claim6"] in F and ch.IDS["obs1"] in F and ch.IDS["width"] in F
+    for k in ("universality", "claim5.q-size", "claim6.hsic-decrease"):
+        assert ch.IDS[k] in F
+    assert list(res.q_cost.n) == [200, 400, 800]
+    assert F[ch.IDS["claim5.q-size"]].values["slope_form"] > 1  # O(n^2 d): robust at 4x n
     assert len(res.optimality) == 2 and len(res.search) == 4  # wine and divorce, 2 layers
     assert set(res.widths.layer) == {1, 2}
     # under the sign split (wine is near-balanced) the D_i sum is H / sigma^2 exactly
