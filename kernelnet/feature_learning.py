@@ -404,7 +404,7 @@ def pure_hermite_target(d, p, *, random_state=None):
     """
     d = check_int(d, "d", minimum=1)
     p = check_int(p, "p", minimum=3)
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     U = _orthonormal_rows(1, d, rng)
     return HermiteTarget(U=U, powers=np.array([[p]], dtype=np.int64),
                          coef=np.array([1.0 / math.sqrt(math.factorial(p))]))

@@ -7,7 +7,6 @@ them. The library code is in :mod:`kernelnet.feature_learning` and :mod:`kerneln
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -17,9 +16,11 @@ import pandas as pd
 
 from .. import feature_learning as fl
 from .. import solvers
-from .._validation import check_choice, check_int, check_positive
+from .._threads import limit_threads
+from .._validation import as_rng, check_choice, check_int, check_positive
 from ..claims import Finding, Parameter, resolve_parameters
 from ..kernels import gaussian_kernel, median_heuristic
+from ..parallel import map_units
 
 __all__ = [
     "fourier_target",
@@ -81,7 +82,7 @@ def fourier_target(d, *, n_terms=16, random_state=None):
     """
     d = check_int(d, "d", minimum=1)
     n_terms = check_int(n_terms, "n_terms", minimum=1)
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state)
     omegas = []
     while len(omegas) < n_terms:
         w = rng.integers(-1, 2, size=d)
@@ -140,8 +141,6 @@ def curse_of_dimensionality(dims=(1, 2, 4, 8), ns=(64, 128, 256, 512, 1024, 2048
     DataFrame with columns d, n, error, ridge, sigma, bandwidth_factor, sigma_median,
     error_median, ridge_median.
     """
-    from kernelnet.parallel import map_units
-
     bandwidths = tuple(float(check_positive(b, "bandwidths")) for b in bandwidths)
     if 1.0 not in bandwidths:
         raise ValueError("bandwidths must contain 1.0 (the median heuristic itself)")
@@ -212,8 +211,6 @@ def lemma1_sweep(dims=(16, 32, 64, 128, 256, 512), *, r=2, p=3, m=16, n_mc=1_000
     Carlo samples come from its own ``(seed, unit index)`` stream, so the table is identical
     however it is scheduled.
     """
-    from kernelnet.parallel import map_units
-
     m = check_int(m, "m", minimum=2)
     opts = dict(r=int(r), p=int(p), m=m, n_mc=int(n_mc))
     units = [(int(d), opts) for d in dims]
@@ -292,8 +289,6 @@ def first_step_alignment(dims=(16, 32, 64), ns_per_d2=(0.5, 1, 2, 4, 8, 16, 32),
     term :math:`L_j`; 0 at :math:`n = \infty`), and ``neuron_sin_median``, the median sine of
     the angle between :math:`w^{(1)}_j` and :math:`\mathrm{row}(U)`.
     """
-    from kernelnet.parallel import map_units
-
     m = check_int(m, "m", minimum=4)
     if m % 2:
         raise ValueError(f"m must be even for the symmetric initialisation, got {m}")
@@ -372,8 +367,6 @@ def sample_complexity(dims=(8, 16, 32), ns=(250, 500, 1000, 2000, 4000, 8000, 16
     -------
     DataFrame with columns method, d, p, r, n, error, ridge, seconds.
     """
-    from kernelnet.parallel import map_units
-
     if isinstance(methods, str) or not len(methods):
         raise ValueError(f"methods must be a non-empty tuple of method names, got {methods!r}")
     for method in methods:
@@ -651,8 +644,6 @@ def assumption2_check(*, d=16, ps=(3, 4), ns=(1000, 2000, 4000, 8000, 16000), m=
     DataFrame with columns p, target ("H = 0" or "rank H = 1"), d, n, m, method, error,
     ridge, sin_first_step.
     """
-    from kernelnet.parallel import map_units
-
     d = check_int(d, "d", minimum=2)
     m = check_int(m, "m", minimum=2)
     opts = dict(d=d, m=m, n_test=int(n_test), ridges=tuple(ridges), seed=int(seed))
@@ -705,8 +696,6 @@ def width_sweep(*, d=16, r=2, p=3, n=16000, ms=(16, 32, 64, 128, 256, 512, 1024,
     -------
     DataFrame with columns m, repeat, l1, mse (relative to Var f*), ridge, a_norm.
     """
-    from kernelnet.parallel import map_units
-
     opts = dict(d=int(d), r=int(r), p=int(p), n=int(n), n_test=int(n_test),
                 ridges=tuple(ridges), seed=int(seed))
     units = [(int(mm), int(k), opts) for mm in ms for k in range(int(repeats))]
@@ -1081,25 +1070,16 @@ class FeatureLearningChapter:
     params: dict
 
 
-@contextlib.contextmanager
 def single_thread():
     """Run numba and BLAS on one thread inside the block (restored afterwards).
 
     On the shared 2-core machines (load average often > 5) a ``parallel=True`` numba loop or a
     2-thread BLAS call waits for a busy core at every barrier: measured here, a 4,000-point
     matrix-free mat-vec took 1.9 s with 2 threads under load and 0.035 s with one
-    (``PERFORMANCE.md`` makes the same point for small ``eigh`` calls).
+    (``PERFORMANCE.md`` makes the same point for small ``eigh`` calls). A context manager:
+    :func:`kernelnet._threads.limit_threads` with one BLAS and one numba thread.
     """
-    import numba
-    from threadpoolctl import threadpool_limits
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        numba.set_num_threads(old)
+    return limit_threads(1, numba=1)
 
 
 def run(*, quick: bool = False, seed: int = 0, threads=1, **params) -> FeatureLearningChapter:
