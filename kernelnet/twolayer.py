@@ -1040,6 +1040,20 @@ class TrainResult:
     history: dict = field(default_factory=dict)
 
 
+def _training_inputs(X, y, W0, v, lr, n_steps, reg):
+    """The checked inputs of a gradient-descent run (:func:`train_gd` and its fast loop)."""
+    X = _unit_rows(X, min_rows=2)
+    y = _targets(y, X.shape[0])
+    W, v = _weights(W0, v, X.shape[1], min_units=2, w_name="W0")
+    if np.any(np.einsum("ij,ij->i", W, W) == 0.0):
+        raise ValueError("W0 has a zero row: R(W) and L_2(W) need the angle of every unit")
+    v = _signs(v)
+    lr = check_positive(lr, "lr")
+    n_steps = check_int(n_steps, "n_steps", minimum=0)
+    reg = check_nonnegative(reg, "reg")
+    return X, y, W, v, lr, n_steps, reg
+
+
 def train_gd(X, y, W0, v, *, lr, n_steps, reg=0.0, record_every=1, track_singular=False,
              method="auto"):
     r"""Full-batch gradient descent on the talk's loss, optionally with the diversity
@@ -1077,15 +1091,7 @@ def train_gd(X, y, W0, v, *, lr, n_steps, reg=0.0, record_every=1, track_singula
     -------
     TrainResult
     """
-    X = _unit_rows(X, min_rows=2)
-    y = _targets(y, X.shape[0])
-    W, v = _weights(W0, v, X.shape[1], min_units=2, w_name="W0")
-    if np.any(np.einsum("ij,ij->i", W, W) == 0.0):
-        raise ValueError("W0 has a zero row: R(W) and L_2(W) need the angle of every unit")
-    v = _signs(v)
-    lr = check_positive(lr, "lr")
-    n_steps = check_int(n_steps, "n_steps", minimum=0)
-    reg = check_nonnegative(reg, "reg")
+    X, y, W, v, lr, n_steps, reg = _training_inputs(X, y, W0, v, lr, n_steps, reg)
     record_every = check_int(record_every, "record_every", minimum=1)
     method = check_choice(method, "method", ("auto", "numba", "numpy"))
     W = W.copy()
@@ -1144,15 +1150,7 @@ def train_gd_final(X, y, W0, v, *, lr, n_steps, reg=0.0):
     -------
     W : ndarray, shape (n, d)
     """
-    X = _unit_rows(X, min_rows=2)
-    y = _targets(y, X.shape[0])
-    W, v = _weights(W0, v, X.shape[1], min_units=2, w_name="W0")
-    if np.any(np.einsum("ij,ij->i", W, W) == 0.0):
-        raise ValueError("W0 has a zero row: R(W) and L_2(W) need the angle of every unit")
-    v = _signs(v)
-    lr = check_positive(lr, "lr")
-    n_steps = check_int(n_steps, "n_steps", minimum=0)
-    reg = check_nonnegative(reg, "reg")
+    X, y, W, v, lr, n_steps, reg = _training_inputs(X, y, W0, v, lr, n_steps, reg)
     W = W.copy()
     m = X.shape[0]
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught and reported
