@@ -320,3 +320,33 @@ def check_bool(value, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+def classifier_data(estimator, X, y):
+    """``(X, y)`` of a scikit-learn classifier's ``fit``, checked: float64 ``X`` with at least two
+    rows, classification targets.
+
+    scikit-learn's own checks run first (``check_estimator`` searches their phrases); their
+    ``ValueError`` is re-raised with a prefix naming the argument, and labels of types that
+    cannot be compared (e.g. ``1`` and ``"a"``, a ``TypeError`` in scikit-learn) become a
+    ``ValueError`` about ``y``. Other ``TypeError``s (e.g. a dict in ``X``) pass unchanged, as
+    ``check_estimator`` expects.
+    """
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import validate_data
+
+    try:
+        X, y = validate_data(estimator, X, y, ensure_min_samples=2, dtype=np.float64)
+    except TypeError as exc:
+        if "not supported between instances" not in str(exc):
+            raise
+        raise ValueError(f"y mixes label types that cannot be compared: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"X, y: {exc}") from None
+    try:
+        check_classification_targets(y)
+    except TypeError as exc:
+        raise ValueError(f"y mixes label types that cannot be compared: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"y: {exc}") from None
+    return X, y

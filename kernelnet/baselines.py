@@ -64,10 +64,16 @@ import warnings
 import numpy as np
 
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import as_labels, as_matrix, check_choice, check_int, check_positive
+from ._validation import (
+    as_labels,
+    as_matrix,
+    check_choice,
+    check_int,
+    check_positive,
+    classifier_data,
+)
 
 __all__ = ["LOSSES", "MLPBaseline", "AUTHORS_SETTINGS"]
 
@@ -201,21 +207,8 @@ class MLPBaseline(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Train on ``(X, y)`` (already preprocessed); returns ``self``."""
         self._check_params()
-        # scikit-learn's checks first (check_estimator searches their phrases), then ours
-        try:
-            X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
-        except TypeError as exc:
-            if "not supported between instances" not in str(exc):
-                raise  # e.g. a dict in X: check_estimator expects scikit-learn's TypeError
-            raise ValueError(f"y mixes label types that cannot be compared: {exc}") from None
-        except ValueError as exc:
-            raise ValueError(f"X, y: {exc}") from None
-        try:
-            check_classification_targets(y)
-        except TypeError as exc:
-            raise ValueError(f"y mixes label types that cannot be compared: {exc}") from None
-        except ValueError as exc:
-            raise ValueError(f"y: {exc}") from None
+        # scikit-learn's checks first, then ours (_validation.classifier_data)
+        X, y = classifier_data(self, X, y)
         X = as_matrix(X, "X", min_rows=2)
         codes, classes = as_labels(y, "y", n_samples=X.shape[0])
         self.classes_ = classes

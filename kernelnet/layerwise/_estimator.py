@@ -11,10 +11,16 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import TransformerTags
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from kernelnet._validation import as_labels, as_rng, check_choice, check_int, check_positive
+from kernelnet._validation import (
+    as_labels,
+    as_rng,
+    check_choice,
+    check_int,
+    check_positive,
+    classifier_data,
+)
 from kernelnet.layerwise._common import _blas_one_thread
 from kernelnet.layerwise._ism import IsmGrower, _check_single_range, nearest_centre
 from kernelnet.layerwise._ws import WsGrower
@@ -278,23 +284,8 @@ class LayerwiseKernelNet(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Grow the network greedily on ``(X, y)``; returns ``self``."""
         self._check_params()
-        # scikit-learn's own checks (check_estimator searches their phrases); the prefix says
-        # which argument they are about
-        try:
-            X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
-        except TypeError as exc:
-            if "not supported between instances" not in str(exc):
-                raise  # e.g. a dict in X: check_estimator expects scikit-learn's TypeError
-            # labels of types that cannot be compared (e.g. 1 and "a")
-            raise ValueError(f"y mixes label types that cannot be compared: {exc}") from None
-        except ValueError as exc:
-            raise ValueError(f"X, y: {exc}") from None
-        try:
-            check_classification_targets(y)
-        except TypeError as exc:
-            raise ValueError(f"y mixes label types that cannot be compared: {exc}") from None
-        except ValueError as exc:
-            raise ValueError(f"y: {exc}") from None
+        # scikit-learn's checks first, then ours (_validation.classifier_data)
+        X, y = classifier_data(self, X, y)
         codes, classes = as_labels(y, "y", n_samples=X.shape[0])
         if not np.any(X != X[0]):
             raise ValueError("X has all rows equal: no layer can separate the classes")
