@@ -65,7 +65,11 @@ position in the list of units, so the same fold gives the same numbers whether i
 quick table, the full table, alone, serially or on any number of workers. BLAS is pinned to one
 thread inside each unit.
 
-Public API: :func:`poster_table`, :func:`summarize`, :func:`compare_with_poster`,
+The MLP budget: :func:`budget_pairs` pairs the committed (capped) MLP folds with a folder of
+5,000-epoch fold files (``results/mlp_budget/folds_5000``, ``scripts/run_mlp_budget.py``) and
+:func:`budget_effect` says what the cap changes per column.
+
+Public API: :func:`poster_table`, :func:`budget_pairs`, :func:`budget_effect`, :func:`summarize`, :func:`compare_with_poster`,
 :func:`side_by_side`, :func:`check_targets`, :func:`run_full_table`, :func:`load_committed`,
 :func:`reproduce_full_table`, :func:`output_metrics`, :func:`default_parameters`.
 """
@@ -187,10 +191,28 @@ PARAMETERS = {
 # the private files (they import the constants above)
 from ._chapter import (  # noqa: E402
     PaperTableResult,
+    backprop_verdict,
     ism_table_verdict,
+    mlp_best_available,
+    objectives_verdict,
     poster_code_verdict,
     run,
+    sgd_table_verdict,
+    sigma_verdict,
+    table_checks,
+    table_findings,
+    time_order_verdict,
     ws_port_verdict,
+)
+from ._budget import (  # noqa: E402
+    BUDGET_COLUMNS,
+    budget_effect,
+    budget_folder,
+    budget_pairs,
+    budget_table,
+    load_budget,
+    pairs_per_set,
+    read_budget_folds,
 )
 from ._committed import (  # noqa: E402
     live_check,
@@ -269,4 +291,19 @@ __all__ = [
     "ws_variants_against_poster",
     "poster_code_verdict",
     "ism_table_verdict",
+    "sgd_table_verdict",
+    "time_order_verdict",
+    "objectives_verdict",
+    "sigma_verdict",
+    "backprop_verdict",
+    "mlp_best_available",
+    "table_checks",
+    "table_findings",
+    "budget_pairs",
+    "budget_table",
+    "budget_effect",
+    "budget_folder",
+    "load_budget",
+    "pairs_per_set",
+    "read_budget_folds",
 ]
