@@ -1097,7 +1097,7 @@ FLAT_SLOPE = 0.25
 def q_size_verdict(slope_eig: float, slope_form: float, *, flat: float = FLAT_SLOPE) -> str:
     """Claim 5's implication: the d x d eigenproblem does not depend on n.
 
-    ``reproduced`` if the eigenproblem's time is flat in n (|slope| < ``flat``) and so is
+    ``reproduced`` if the eigenproblem's time is flat in n (``|slope| < flat``) and so is
     forming Q; ``reproduced with a caveat`` if the eigenproblem is flat but forming Q grows with
     n (slope >= ``flat``: the ISM step as a whole still depends on n); ``not reproduced`` if the
     eigenproblem's time grows with n.
