@@ -1551,7 +1551,7 @@ def discrepancy_diversity_verdict(rank_corr, random_below_tight, max_abs_z):
     L_2(W); ``random_below_tight``: random weights have a smaller L_2 than the tightest
     clusters; ``max_abs_z``: L_2(W)^2 against the Monte Carlo distance between the finite- and
     infinite-width activation kernels, in standard errors. ``reproduced``: rank_corr <=
-    RANK_CORR_MAX, random below tight and |z| <= Z_MAX; ``reproduced with a caveat``: the
+    RANK_CORR_MAX, random below tight and ``|z| <= Z_MAX``; ``reproduced with a caveat``: the
     ordering holds only partly (rank_corr < 0); ``not reproduced``: otherwise.
     """
     for name, v in (("rank_corr", rank_corr), ("max_abs_z", max_abs_z)):
