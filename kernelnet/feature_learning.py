@@ -50,11 +50,13 @@ __all__ = [
     "make_target",
     "sample_inputs",
     "symmetric_init",
+    "small_random_init",
     "network_output",
     "features",
     "loss_gradient_W",
     "population_gradient_W",
     "population_gradient_W_mc",
+    "population_gradient_terms",
     "lemma1_term",
     "step_coefficients",
     "preprocess",
@@ -477,6 +479,32 @@ def symmetric_init(m, d, *, random_state=None):
     return a, W, np.zeros(m)
 
 
+def small_random_init(m, d, scale, *, random_state=None):
+    r"""A small random initialisation that is not symmetric (seed 004, "Initialization Details").
+
+    .. math::
+
+        a_j \sim \mathrm{Unif}\{-1, 1\},\quad w_j \sim N(0, \mathrm{scale}^2 I_d / d),\quad
+        b_j = 0, \qquad j = 1, \dots, m \text{ independently},
+
+    so :math:`f_{\theta_0}(x) = \mathrm{scale}\cdot\sum_j a_j\sigma(\tilde w_j\cdot x)` is not
+    zero but proportional to ``scale`` (ReLU is positively homogeneous), of order
+    :math:`\mathrm{scale}\sqrt m`. The seed: "our results also hold with small random
+    initialization that is not necessarily symmetric".
+
+    Returns
+    -------
+    a : ndarray (m,), W : ndarray (m, d), b : ndarray (m,)
+    """
+    m = check_int(m, "m", minimum=1)
+    d = check_int(d, "d", minimum=1)
+    scale = check_positive(scale, "scale")
+    rng = as_rng(random_state)
+    a = rng.choice(np.array([-1.0, 1.0]), size=m)
+    W = rng.standard_normal((m, d)) * (scale / math.sqrt(d))
+    return a, W, np.zeros(m)
+
+
 def _check_net(X, a, W, b):
     # products of up to three factors (a, W, X) are formed: entries below 1e100
     W = as_matrix(W, "W", max_abs=1e100)
@@ -609,6 +637,52 @@ def population_gradient_W(target, W, a):
         if s[k + 1] != 0.0:
             E += s[k + 1] * target.moment_poly(k, V)[:, None] * What
     return -2.0 * a[:, None] * E
+
+
+def population_gradient_terms(target, W):
+    r"""The terms of seed 004's series (eq. 1) for :math:`\mathbb E[f^\star(x)\,x\,\mathbf 1_{\hat w_j\cdot x \ge 0}]`, by order.
+
+    Term :math:`k` (:math:`k = 0, \dots, p`) is
+
+    .. math::
+
+        T_k(\hat w) = \frac1{k!}\big[c_{k+1}C_{k+1}(\hat w^{\otimes k})
+                     + c_{k+2}\,\hat w\,C_k(\hat w^{\otimes k})\big]
+                   = s_k\,U^\top\nabla P_{k+1}(v) + s_{k+1}P_k(v)\,\hat w,
+        \qquad v = U\hat w,
+
+    with :math:`s_k` from :func:`step_coefficients` (the seed's :math:`c_{k+1}`, where
+    :math:`c_k = \mathbb E[\sigma(t)\mathrm{He}_k(t)]` for the ReLU :math:`\sigma`, so
+    :math:`c_{k+1} = \mathbb E[\sigma'(t)\mathrm{He}_k(t)] = s_k` by Stein's identity) and
+    :math:`C_k(\hat w^{\otimes k}) = k!\,P_k(U\hat w)` (:class:`HermiteTarget`). The seed
+    says :math:`T_1 = H\hat w/\sqrt{2\pi}` is of order :math:`d^{-1/2}` and :math:`T_k` of
+    order :math:`d^{-k/2}` for a random unit :math:`\hat w` (an asymptotic series in
+    :math:`d^{-1/2}`). Their sum times :math:`-2a_j` is :func:`population_gradient_W`.
+
+    Parameters
+    ----------
+    target : HermiteTarget
+    W : array_like, shape (m, d)
+        Only the directions of the rows matter.
+
+    Returns
+    -------
+    T : ndarray, shape (p + 1, m, d)
+    """
+    if not isinstance(target, HermiteTarget):
+        raise ValueError(f"target must be a HermiteTarget, got {type(target).__name__}")
+    W = as_matrix(W, "W", n_cols=target.d, max_abs=1e100)
+    What = _unit_rows(W)
+    V = What @ target.U.T
+    p = target.degree
+    s = _step_hermite(p + 1)
+    T = np.zeros((p + 1,) + W.shape)
+    for k in range(p + 1):
+        if k < p and s[k] != 0.0:
+            T[k] += s[k] * (target.moment_poly_grad(k + 1, V) @ target.U)
+        if s[k + 1] != 0.0:
+            T[k] += s[k + 1] * target.moment_poly(k, V)[:, None] * What
+    return T
 
 
 def lemma1_term(target, W, a):
@@ -943,13 +1017,16 @@ def _regression_inputs(X, y, m, random_state, *, m_min):
     return X, m, as_rng(random_state), preprocess(X, y)
 
 
-def algorithm1_ridge_path(X, y, *, m=512, ridges=(1e-3,), eta1=None, random_state=None):
+def algorithm1_ridge_path(X, y, *, m=512, ridges=(1e-3,), eta1=None, init_scale=None,
+                          random_state=None):
     r""":func:`algorithm1` (``head="ridge"``) for several ridges :math:`\lambda` at once.
 
     The first step, the re-initialised biases and the features :math:`\Phi` do not depend on
     :math:`\lambda`, so :math:`\Phi^\top\Phi` is formed once and only the :math:`m\times m`
     solve is repeated: the same results as one :func:`algorithm1` call per ridge with the same
-    ``random_state``, at the cost of one.
+    ``random_state``, at the cost of one. ``init_scale`` (default ``None``: the symmetric
+    initialisation) starts instead from :func:`small_random_init` with that scale, whose
+    network output at initialisation is small but not zero.
 
     Returns
     -------
@@ -959,7 +1036,10 @@ def algorithm1_ridge_path(X, y, *, m=512, ridges=(1e-3,), eta1=None, random_stat
     d = X.shape[1]
     ridges = _check_ridges(ridges)
     eta1 = math.sqrt(d) if eta1 is None else check_positive(eta1, "eta1")
-    a0, W0, b0 = symmetric_init(m, d, random_state=rng)
+    if init_scale is None:
+        a0, W0, b0 = symmetric_init(m, d, random_state=rng)
+    else:
+        a0, W0, b0 = small_random_init(m, d, init_scale, random_state=rng)
     lambda1 = 1.0 / eta1
     G = loss_gradient_W(X, yr, a0, W0, b0)
     W1 = np.ascontiguousarray(W0 - eta1 * (G + lambda1 * W0))

@@ -194,11 +194,154 @@ def test_width_solver_heaviside_verdicts():
         ch.heaviside_verdict(float("nan"), 0.1)
 
 
+def test_series_verdict():
+    good = {1: -0.51, 2: -0.98, 3: -1.49}
+    assert ch.series_verdict(good, 0.9) == "reproduced"
+    assert ch.series_verdict({**good, 3: -1.0}, 0.9) == "reproduced with a caveat"
+    assert ch.series_verdict({**good, 1: -0.2}, 0.9) == "not reproduced"
+    assert ch.series_verdict(good, 3.0) == "not reproduced"  # the Monte Carlo disagrees
+    assert ch.series_verdict({2: -1.0}, 0.9) == "not checkable here"
+    assert ch.series_verdict({1: float("nan")}, 0.9) == "not checkable here"
+
+
+def test_assumption1_and_population_gradient_verdicts():
+    assert ch.assumption1_verdict(1e-9, 1e-10) == "reproduced"
+    assert ch.assumption1_verdict(1e-3, 1e-10) == "not reproduced"
+    assert ch.assumption1_verdict(1e-9, 0.2) == "not reproduced"
+    with pytest.raises(ValueError, match="finite"):
+        ch.assumption1_verdict(float("nan"), 0.0)
+    assert ch.population_gradient_verdict(0.0, 1e-6, 1.0) == "reproduced"
+    assert ch.population_gradient_verdict(1e-3, 1e-6, 1.0) == "not checkable here"
+    assert ch.population_gradient_verdict(0.0, 0.3, 1.0) == "not reproduced"
+    assert ch.population_gradient_verdict(0.0, 1e-6, 5.0) == "not reproduced"
+
+
+def test_init_ridge_and_flops_verdicts():
+    assert ch.zero_init_verdict(0.0) == "reproduced"
+    assert ch.zero_init_verdict(1e-17) == "not reproduced"
+    with pytest.raises(ValueError, match="finite"):
+        ch.zero_init_verdict(float("inf"))
+    assert ch.ridge_verdict(1e-14, 1e-12) == "reproduced"
+    assert ch.ridge_verdict(1e-14, 1e-3) == "reproduced with a caveat"
+    assert ch.ridge_verdict(1e-2, 1e-12) == "not reproduced"
+    assert ch.nonsymmetric_verdict(0.01, 0.012) == "reproduced"
+    assert ch.nonsymmetric_verdict(0.01, 0.025) == "reproduced with a caveat"
+    assert ch.nonsymmetric_verdict(0.01, 0.5) == "not reproduced"
+    with pytest.raises(ValueError, match="err_symmetric"):
+        ch.nonsymmetric_verdict(0.0, 0.1)
+    assert ch.flops_verdict(60.0, 1e8, 10.0, 2e10) == "reproduced"
+    assert ch.flops_verdict(60.0, 1e8, 10.0, 5e11) == "reproduced with a caveat"
+    assert ch.flops_verdict(1e5, 1e8, 10.0, 2e10) == "not reproduced"  # n = 1e4 not easy
+    assert ch.flops_verdict(60.0, 1e6, 10.0, 2e10) == "not reproduced"  # 1e7 not impossible
+    assert ch.flops_verdict(60.0, 1e8, 1e4, 2e10) == "not reproduced"  # iteration not feasible
+    with pytest.raises(ValueError, match="rate_cpu"):
+        ch.flops_verdict(60.0, 1e8, 10.0, 0.0)
+
+
+def test_combined_and_bound_verdicts():
+    assert ch.combined_verdict("reproduced", "reproduced") == "reproduced"
+    assert ch.combined_verdict("reproduced", "reproduced with a caveat") == \
+        "reproduced with a caveat"
+    assert ch.combined_verdict("reproduced with a caveat", "not reproduced") == "not reproduced"
+    assert ch.combined_verdict("not reproduced", "not checkable here") == "not checkable here"
+    with pytest.raises(ValueError, match="empty"):
+        ch.combined_verdict()
+    with pytest.raises(ValueError, match="unexpected"):
+        ch.combined_verdict("finding of ours")
+    assert ch.bound_constant_verdict(-0.2, {0: 0.05}) == "reproduced with a caveat"
+    # growth in d absorbed by log^2 d (the O~ allows it), not by anything beyond
+    assert ch.bound_constant_verdict(-0.2, {0: 0.6, 1: 0.2, 2: -0.1}) == \
+        "reproduced with a caveat"
+    assert ch.bound_constant_verdict(-0.2, {0: 0.8, 1: 0.5, 2: 0.3}) == "not reproduced"
+    assert ch.bound_constant_verdict(-0.2, {0: 0.8, 3: 0.0}) == "not reproduced"
+    assert ch.bound_constant_verdict(0.3, {0: 0.0}) == "not reproduced"
+    assert ch.bound_constant_verdict(float("nan"), {0: 0.0}) == "not checkable here"
+    assert ch.bound_constant_verdict(-0.2, {}) == "not checkable here"
+
+
+def test_adaptivity_verdicts():
+    good = {"kernel": {0.5: -0.9, 1.5: -2.0, 2.5: -3.0}, "network": {0.5: -0.9, 1.5: -1.5,
+                                                                      2.5: -1.9}}
+    assert ch.smoothness_verdict(good) == "reproduced"
+    flat = {**good, "network": {0.5: -0.9, 1.5: -1.0, 2.5: -1.1}}  # steeper, but by < margin
+    assert ch.smoothness_verdict(flat) == "not reproduced"
+    unordered = {**good, "kernel": {0.5: -0.9, 1.5: -3.0, 2.5: -2.0}}
+    assert ch.smoothness_verdict(unordered) == "not reproduced"
+    assert ch.smoothness_verdict({"kernel": {0.5: -0.9, 1.5: float("nan")}}) == \
+        "not checkable here"
+    with pytest.raises(ValueError, match="at least one"):
+        ch.smoothness_verdict({})
+    nan = float("nan")
+    assert ch.support_verdict({"kernel": 32, "network": 50}, {"kernel": nan, "network": 400}) \
+        == "reproduced"
+    assert ch.support_verdict({"kernel": 32, "network": 50}, {"kernel": nan, "network": 100}) \
+        == "not reproduced"
+    assert ch.support_verdict({"kernel": nan}, {"kernel": nan}) == "not reproduced"
+    with pytest.raises(ValueError, match="same methods"):
+        ch.support_verdict({"kernel": 32}, {"network": 32})
+
+
+def test_proof_step_verdicts():
+    assert ch.a_star_verdict(-0.6, 4) == "reproduced"
+    assert ch.a_star_verdict(-0.2, 4) == "reproduced with a caveat"
+    assert ch.a_star_verdict(0.1, 4) == "not reproduced"
+    assert ch.a_star_verdict(-0.6, 2) == "not checkable here"
+    nan = float("nan")
+    assert ch.ridge_norm_verdict([0.1, 0.05, nan], [0.12, 0.05, 0.3]) == "reproduced"
+    assert ch.ridge_norm_verdict([0.1, 0.06], [0.12, 0.05]) == "not reproduced"
+    assert ch.ridge_norm_verdict([nan], [0.1]) == "not checkable here"
+    assert ch.rademacher_verdict([0.01, 0.02], [0.3, 0.4], 0.8) == "reproduced"
+    assert ch.rademacher_verdict([0.01, 0.02], [0.3, 0.9], 0.8) == "reproduced with a caveat"
+    assert ch.rademacher_verdict([0.01, 0.5], [0.3, 0.4], 0.8) == "not reproduced"
+    assert ch.rademacher_verdict([], [], 0.8) == "not checkable here"
+
+
+def test_held_for_referee():
+    from kernelnet.claims import Finding
+
+    bad = Finding("004.thm1", "not reproduced", "r", values={"x": 1.0}, note="grows",
+                  tried=("a",), section="fl-width")
+    held = ch.held_for_referee(bad)
+    assert held.verdict == "not checked yet" and "not reproduced" in held.note
+    assert held.values == bad.values and held.tried == bad.tried and held.section == "fl-width"
+    ok = Finding("004.thm1", "reproduced with a caveat", "r", note="c")
+    assert ch.held_for_referee(ok) is ok
+
+
+def test_small_checks_hold_on_tiny_sizes():
+    a1 = ch.assumption1_check(d=6, r=2, n_points=3, n_mc=20, seed=1)
+    assert a1["out_of_span_max"] < 1e-6 and a1["exact_rank"] == 2
+    pg = ch.population_gradient_check(d=6, r=2, m=4, n=2000, seed=1)
+    assert pg["f0_max"] == 0.0 and pg["fd_rel_max"] < 1e-4 and pg["taylor_passed"]
+    si = ch.symmetric_init_check(dims=(6,), m=8, n=200, seed=1)
+    assert si["corrected_max"] == 0.0 and si["as_written_max"] > 0.0
+    rc = ch.ridge_check(d=4, n=100, m=8, lam=0.5, seed=1)
+    assert rc["closed_vs_lstsq"] < 1e-10 and rc["gd_vs_ridge"] < 1e-8
+    st = ch.series_terms_sweep((8, 16), r=2, ps=(3,), m=4, seed=1)
+    assert set(st.k) == {0, 1, 2, 3} and (st[st.k == 0].norm == 0).all()  # no constant, no
+    # linear part; k = 3 vanishes for p = 3 (the step has no He_2 or He_4 ... coefficient)
+    ns = ch.nonsymmetric_init_check(d=6, n=300, m=8, scales=(0.1,), n_test=100, seed=1)
+    assert list(ns.init) == ["symmetric", "small random"] and ns.f0_rms.iloc[0] == 0.0
+    f = ch.smooth_target(1.5, random_state=0)
+    x = np.linspace(-1, 1, 2001)
+    assert np.var(f(x)) == pytest.approx(1.0, rel=0.05)  # normalised (grid mean of cos^2)
+    np.testing.assert_allclose(f(np.array([-1.0])), f(np.array([1.0])), atol=1e-12)  # periodic
+    with pytest.raises(ValueError, match="s must be"):
+        ch.smooth_target(0.0)
+
+
 def test_every_verdict_function_answers_in_the_vocabulary():
     outs = [ch.per_neuron_d2_verdict({"n/(d^2 r)": 1.0}), ch.lemma1_verdict(-1, 0.4, 0.01),
             ch.curse_verdict({1: 1, 2: 5}, 1, 10), ch.ordering_verdict(1, 1),
             ch.kernel_rate_verdict(2, 1), ch.assumption2_verdict({3: 1}, {3: 0}),
-            ch.width_verdict(-1), ch.solver_verdict(3, False), ch.heaviside_verdict(1, 0)]
+            ch.width_verdict(-1), ch.solver_verdict(3, False), ch.heaviside_verdict(1, 0),
+            ch.series_verdict({1: -0.5}, 1.0), ch.assumption1_verdict(0, 0),
+            ch.population_gradient_verdict(0, 0, 1), ch.zero_init_verdict(0),
+            ch.ridge_verdict(0, 0), ch.nonsymmetric_verdict(1, 1),
+            ch.flops_verdict(1, 1e9, 1, 1), ch.combined_verdict("reproduced"),
+            ch.bound_constant_verdict(0, {0: 0}), ch.smoothness_verdict({"k": {1: -1, 2: -2}}),
+            ch.support_verdict({"k": 1}, {"k": 10}), ch.a_star_verdict(-1, 3),
+            ch.ridge_norm_verdict([0], [0]), ch.rademacher_verdict([0], [1], 2)]
     assert all(o in VERDICTS for o in outs)
 
 
@@ -238,7 +381,8 @@ TINY = dict(curse_dims=(1, 2), curse_ns=(16, 32), lemma1_dims=(8, 16), lemma1_m=
             solver_ns=(100, 200), solver_n_direct_max=200, solver_n_dense_max=100,
             solver_richardson_max_n=100, solver_rank=10, heaviside_iters=(5, 10), a2_d=6,
             a2_ps=(3,), a2_ns=(100,), a2_m=8, width_d=6, width_n=200, width_ms=(4, 8, 16),
-            width_repeats=1)
+            width_repeats=1, proof_m_max=8, series_ps=(3,), a1_n_mc=10, pg_n=300, nonsym_m=8,
+            nonsym_scales=(0.1,), adapt_m=8, smooth_ns=(16, 32, 64), support_ns=(16, 32))
 
 
 def test_run_at_tiny_sizes_publishes_registry_claims_and_every_prose_key():

@@ -124,6 +124,45 @@ def test_symmetric_init_pairs_and_zero_output():
     assert np.mean(W[:h] ** 2) == pytest.approx(1 / d, rel=0.3)
 
 
+def test_small_random_init_is_independent_and_scaled():
+    m, d = 400, 8
+    a, W, b = fl.small_random_init(m, d, 0.1, random_state=0)
+    assert set(np.unique(a)) == {-1.0, 1.0}
+    np.testing.assert_array_equal(b, 0.0)
+    # w_j ~ N(0, scale^2 I / d): mean squared entry scale^2 / d (3200 entries: rel. error ~ 0.025)
+    assert np.mean(W**2) == pytest.approx(0.01 / d, rel=0.1)
+    X = np.random.default_rng(1).standard_normal((300, d))
+    f = fl.network_output(X, a, W, b)
+    assert np.abs(f).max() > 0  # not symmetric: the output is not zero
+    # ReLU is positively homogeneous: the output scales with the initial scale exactly
+    a2, W2, _ = fl.small_random_init(m, d, 0.2, random_state=0)
+    np.testing.assert_allclose(fl.network_output(X, a2, W2, b), 2 * f, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="scale must be"):
+        fl.small_random_init(m, d, 0.0)
+    with pytest.raises(ValueError, match="m must be >= 1"):
+        fl.small_random_init(0, d, 0.1)
+
+
+def test_algorithm1_ridge_path_from_a_small_random_init():
+    rng = np.random.default_rng(3)
+    t = fl.make_target(6, 2, 3, random_state=rng)
+    X = fl.sample_inputs(400, 6, random_state=rng)
+    y = t(X)
+    sym = fl.algorithm1_ridge_path(X, y, m=16, ridges=(1e-3,), random_state=4)[0]
+    small = fl.algorithm1_ridge_path(X, y, m=16, ridges=(1e-3,), init_scale=0.01,
+                                     random_state=4)[0]
+    a0, W0, _ = fl.small_random_init(16, 6, 0.01, random_state=4)
+    np.testing.assert_array_equal(small.a0, a0)
+    np.testing.assert_array_equal(small.W0, W0)
+    np.testing.assert_array_equal(sym.W0[:8], sym.W0[8:])  # the default stays symmetric
+    assert not np.array_equal(small.W0[:8], small.W0[8:])
+    # lambda_1 = 1/eta_1 cancels W0: the first layer is -eta_1 times the gradient at theta_0
+    G = fl.loss_gradient_W(X, y - small.alpha - X @ small.beta, small.a0, small.W0, np.zeros(16))
+    np.testing.assert_allclose(small.W, -small.eta1 * G, rtol=1e-10, atol=1e-14)
+    with pytest.raises(ValueError, match="scale must be"):
+        fl.algorithm1_ridge_path(X, y, m=16, init_scale=-1.0)
+
+
 def test_symmetric_init_bad_input():
     with pytest.raises(ValueError, match="m must be even"):
         fl.symmetric_init(5, 3)
@@ -191,6 +230,28 @@ def test_exact_population_gradient_matches_monte_carlo(p, method):
     assert np.all(err <= 4 * se), (err / se)
     # and the test has power: the error bars are below 10% of the typical gradient norm
     assert se.max() < 0.1 * np.linalg.norm(G, axis=1).mean()
+
+
+@pytest.mark.parametrize("p", [2, 3, 4])
+def test_population_gradient_terms_sum_and_leading_term(p):
+    d, r, m = 20, 2, 5
+    t = fl.make_target(d, r, p, random_state=p)
+    a, W, _ = fl.symmetric_init(2 * m, d, random_state=5)
+    a, W = a[:m], W[:m]
+    T = fl.population_gradient_terms(t, W)
+    assert T.shape == (p + 1, m, d)
+    # their sum times -2 a_j is the exact population gradient (the same series, grouped by k)
+    np.testing.assert_allclose(-2 * a[:, None] * T.sum(axis=0),
+                               fl.population_gradient_W(t, W, a), rtol=1e-12, atol=1e-15)
+    # term 1 is H w_hat / sqrt(2 pi) (make_target has no linear part, so s_2 P_1 = 0)
+    What = W / np.linalg.norm(W, axis=1, keepdims=True)
+    np.testing.assert_allclose(T[1], What @ t.hessian() / math.sqrt(2 * math.pi), atol=1e-14)
+    # only the direction of w matters
+    np.testing.assert_allclose(fl.population_gradient_terms(t, 3.0 * W), T, atol=1e-15)
+    with pytest.raises(ValueError, match="HermiteTarget"):
+        fl.population_gradient_terms("not a target", W)
+    with pytest.raises(ValueError, match="zero row"):
+        fl.population_gradient_terms(t, np.zeros((1, d)))
 
 
 @pytest.mark.parametrize("p", [0, 1, 2, 3, 4])

@@ -32,6 +32,16 @@ __all__ = [
     "n_to_reach",
     "solver_scaling",
     "heaviside",
+    "held_for_referee",
+    "series_terms_sweep",
+    "assumption1_check",
+    "population_gradient_check",
+    "symmetric_init_check",
+    "ridge_check",
+    "nonsymmetric_init_check",
+    "smooth_target",
+    "adaptivity_smoothness",
+    "adaptivity_support",
     "FeatureLearningChapter",
     "single_thread",
     "run",
@@ -365,7 +375,8 @@ def sample_complexity(dims=(8, 16, 32), ns=(250, 500, 1000, 2000, 4000, 8000, 16
 
     Returns
     -------
-    DataFrame with columns method, d, p, r, n, error, ridge, seconds.
+    DataFrame with columns method, d, p, r, n, error, ridge, seconds, l1 (the test mean absolute
+    error of the chosen fit, Theorem 1's loss; ``nan`` for the NTK).
     """
     if isinstance(methods, str) or not len(methods):
         raise ValueError(f"methods must be a non-empty tuple of method names, got {methods!r}")
@@ -412,6 +423,7 @@ def _sample_complexity_unit(unit, unit_seed):
             continue
         t0 = time.perf_counter()
         best = (np.inf, None)
+        l1 = float("nan")
         if method == "ntk":
             alpha, beta, yr = fl.preprocess(X, y)
             K = fl.network_ntk(X, bias=True)
@@ -426,9 +438,10 @@ def _sample_complexity_unit(unit, unit_seed):
                 err = float(np.mean((pred - yt) ** 2))
                 if err < best[0]:
                     best = (err, res.ridge)
+                    l1 = float(np.mean(np.abs(pred - yt)))
         rows.append({"method": method, "d": d, "p": p, "r": r, "n": n,
                      "error": best[0] / tgt.variance, "ridge": best[1],
-                     "seconds": time.perf_counter() - t0})
+                     "seconds": time.perf_counter() - t0, "l1": l1})
     return rows
 
 
@@ -679,8 +692,9 @@ def _assumption2_unit(unit, unit_seed):
 
 
 def width_sweep(*, d=16, r=2, p=3, n=16000, ms=(16, 32, 64, 128, 256, 512, 1024, 2048),
-                repeats=2, n_test=4000, ridges=(1e-4, 1e-3, 1e-2), seed=0, n_jobs=None,
-                backend=None, scheduler=None):
+                repeats=2, n_test=4000, ridges=(1e-4, 1e-3, 1e-2), proof_m_max=0,
+                loss_target=0.05, n_rademacher=100, seed=0, n_jobs=None, backend=None,
+                scheduler=None):
     r"""Algorithm 1's excess :math:`L^1` loss against the width :math:`m` at fixed :math:`n`.
 
     Theorem 1 (seed 004) bounds :math:`\mathbb E|f_{\theta^{(T)}}(x) - y| - \varsigma` by
@@ -692,12 +706,35 @@ def width_sweep(*, d=16, r=2, p=3, n=16000, ms=(16, 32, 64, 128, 256, 512, 1024,
     exists :math:`\lambda`"). Also the head's norm :math:`\lVert a\rVert` (the proof's
     :math:`\lVert a^\star\rVert = \tilde O(r^p\kappa^{2p}/\sqrt m)`).
 
+    The steps of the proof sketch, on the same fits (seed 004, Appendix A.2-A.3):
+
+    * Rademacher (step 3), every unit: the training :math:`L^1` loss ``train_l1`` of the chosen
+      head, the empirical Rademacher complexity of :math:`\{x\mapsto a^\top\sigma(W^{(1)}x + b):
+      \lVert a\rVert \le B\}` with :math:`B = \lVert a\rVert`, in closed form
+      (``rad``, :math:`B\sqrt{\sum_i\lVert\phi(x_i)\rVert^2}/n`, Jensen's upper bound) and by
+      Monte Carlo over ``n_rademacher`` sign vectors (``rad_mc``,
+      :math:`\frac Bn\mathbb E_\varepsilon\lVert\Phi^\top\varepsilon\rVert`), and the
+      confidence term ``conf`` :math:`= 3M\sqrt{\log(2/0.01)/(2n)}` with :math:`M` the largest
+      training residual (the loss is unbounded for Gaussian inputs; its observed range stands in).
+    * :math:`a^\star` and the ridge-norm equivalence (steps 1-2), repeat 0 and
+      :math:`m \le` ``proof_m_max`` only (one eigendecomposition of :math:`\Phi^\top\Phi` per
+      unit; 0 switches them off): ``a_star_norm``, the smallest :math:`\lVert a\rVert` with
+      training MSE / Var f* :math:`\le` ``loss_target`` (on the ridge path, which is the
+      norm-constrained least-squares path; ``nan`` if no head reaches it), and, for a competitor
+      :math:`\tilde a` fitted by ridge on a fresh sample (the test set, at the chosen ridge) with
+      the same features, the ridge head whose norm equals :math:`\lVert\tilde a\rVert`:
+      ``fresh_norm``, ``fresh_train_mse`` (of :math:`\tilde a`) and ``matched_train_mse``
+      (of that ridge head; the equivalence says it is no larger).
+
     Returns
     -------
-    DataFrame with columns m, repeat, l1, mse (relative to Var f*), ridge, a_norm.
+    DataFrame with columns m, repeat, l1, mse (relative to Var f*), ridge, a_norm, train_l1,
+    rad, rad_mc, conf, trivial_l1 (the test :math:`L^1` loss of predicting the training mean),
+    a_star_norm, fresh_norm, fresh_train_mse, matched_train_mse.
     """
     opts = dict(d=int(d), r=int(r), p=int(p), n=int(n), n_test=int(n_test),
-                ridges=tuple(ridges), seed=int(seed))
+                ridges=tuple(ridges), seed=int(seed), proof_m_max=int(proof_m_max),
+                loss_target=float(loss_target), n_rademacher=int(n_rademacher))
     units = [(int(mm), int(k), opts) for mm in ms for k in range(int(repeats))]
     rows = map_units(_width_unit, units, seed=int(seed), n_jobs=n_jobs, backend=backend,
                      scheduler=scheduler, desc="width sweep")
@@ -718,11 +755,475 @@ def _width_unit(unit, unit_seed):
     l1 = [float(np.mean(np.abs(pred - yt))) for pred in preds]
     j = int(np.argmin(l1))
     f = fits[j]
-    return {"m": m, "repeat": k, "l1": l1[j],
-            "mse": float(np.mean((preds[j] - yt) ** 2)) / tgt.variance,
-            "ridge": f.ridge, "a_norm": float(np.linalg.norm(f.a))}
+    row = {"m": m, "repeat": k, "l1": l1[j],
+           "mse": float(np.mean((preds[j] - yt) ** 2)) / tgt.variance,
+           "ridge": f.ridge, "a_norm": float(np.linalg.norm(f.a))}
+    row.update(_proof_steps(f, X, y, Xt, yt, tgt.variance, m, k, o,
+                            np.random.default_rng([o["seed"], 1, m, k])))
+    return row
 
 
+def _proof_steps(f, X, y, Xt, yt, variance, m, k, o, rng):
+    """The proof-sketch quantities of :func:`width_sweep` for one fitted head ``f``."""
+    n = X.shape[0]
+    Phi = np.maximum(X @ f.W.T + f.b, 0.0)
+    yr = y - f.alpha - X @ f.beta
+    res = Phi @ f.a - yr
+    B = float(np.linalg.norm(f.a))
+    eps = rng.choice(np.array([-1.0, 1.0]), size=(o["n_rademacher"], n))
+    out = {"train_l1": float(np.mean(np.abs(res))),
+           "rad": B * math.sqrt(float(np.sum(Phi * Phi))) / n,
+           "rad_mc": B * float(np.linalg.norm(eps @ Phi, axis=1).mean()) / n,
+           "conf": 3.0 * float(np.abs(res).max()) * math.sqrt(math.log(2 / 0.01) / (2 * n)),
+           "trivial_l1": float(np.mean(np.abs(yt - y.mean()))),
+           "a_star_norm": float("nan"), "fresh_norm": float("nan"),
+           "fresh_train_mse": float("nan"), "matched_train_mse": float("nan")}
+    if k != 0 or m > o["proof_m_max"]:
+        return out
+    # the whole ridge path from one eigendecomposition: a(mu) = V (L + mu)^-1 V^T Phi^T y
+    A = Phi.T @ Phi
+    lam_, V = np.linalg.eigh(A)
+    lam_ = np.maximum(lam_, 0.0)
+    c = V.T @ (Phi.T @ yr)
+    yy = float(yr @ yr)
+
+    def norm2(mu):
+        return float(np.sum(c**2 / (lam_ + mu) ** 2))
+
+    def mse(mu):  # ||Phi a - y||^2 / n with a = V (L + mu)^-1 c
+        q = c / (lam_ + mu)
+        return (yy - 2 * float(q @ c) + float(np.sum(lam_ * q * q))) / n / variance
+
+    def solve(fun, target, lo=-12.0, hi=12.0):
+        # fun is monotone in log10(mu * n / trace(A)); bisection in that variable
+        scale = float(np.trace(A)) / m
+        flo, fhi = fun(scale * 10**lo), fun(scale * 10**hi)
+        if not min(flo, fhi) <= target <= max(flo, fhi):
+            return None
+        for _ in range(80):
+            mid = 0.5 * (lo + hi)
+            if (fun(scale * 10**mid) - target) * (flo - target) > 0:
+                lo = mid
+            else:
+                hi = mid
+        return scale * 10 ** (0.5 * (lo + hi))
+
+    mu_star = solve(mse, o["loss_target"])
+    if mu_star is not None:
+        out["a_star_norm"] = math.sqrt(norm2(mu_star))
+    # a competitor fitted on a fresh sample (the test set) with the same features and ridge
+    Phit = np.maximum(Xt @ f.W.T + f.b, 0.0)
+    ytr = yt - f.alpha - Xt @ f.beta
+    nt = Xt.shape[0]
+    a_fresh = solvers.solve_direct(Phit.T @ Phit, Phit.T @ ytr, ridge=0.5 * nt * f.ridge)
+    fn = float(np.linalg.norm(a_fresh))
+    out["fresh_norm"] = fn
+    out["fresh_train_mse"] = float(np.mean((Phi @ a_fresh - yr) ** 2)) / variance
+    mu_m = solve(lambda mu: math.sqrt(norm2(mu)), fn)
+    if mu_m is None and fn >= math.sqrt(norm2(float(np.trace(A)) / m * 1e-12)):
+        mu_m = float(np.trace(A)) / m * 1e-12  # the fresh head is longer than least squares
+    if mu_m is not None:
+        out["matched_train_mse"] = mse(mu_m)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. The remaining statements of the talk: series, assumptions, initialisation, ridge, adaptivity
+# ---------------------------------------------------------------------------------------------
+
+
+def series_terms_sweep(dims=(16, 32, 64, 128, 256, 512), *, r=2, ps=(3, 4), m=16, seed=0):
+    r"""The size of each term of the talk's series (eq. 1) as :math:`d` grows.
+
+    For each degree :math:`p` and dimension :math:`d`: a target
+    :func:`~kernelnet.feature_learning.make_target` (:math:`d, r, p`), :math:`m` directions of
+    the symmetric initialisation, and the norms of the terms :math:`T_k`
+    (:func:`~kernelnet.feature_learning.population_gradient_terms`), averaged over the
+    neurons. The talk: :math:`T_k = O(d^{-k/2})`, "an asymptotic series in :math:`d^{-1/2}`".
+    Exact (finite Hermite series), no sampling; a few milliseconds per ``d``.
+
+    Returns
+    -------
+    DataFrame with columns p, d, k, norm.
+    """
+    m = check_int(m, "m", minimum=1)
+    rows = []
+    for p in ps:
+        for d in dims:
+            rng = np.random.default_rng([int(seed), int(p), int(d)])
+            tgt = fl.make_target(int(d), int(r), int(p), random_state=rng)
+            _, W, _ = fl.symmetric_init(2 * m, int(d), random_state=rng)
+            T = fl.population_gradient_terms(tgt, W[:m])
+            for k, v in enumerate(np.linalg.norm(T, axis=2).mean(axis=1)):
+                rows.append({"p": int(p), "d": int(d), "k": k, "norm": float(v)})
+    return pd.DataFrame(rows)
+
+
+def _fd_hessians(f, X, h):
+    """Central-difference Hessians of a scalar function ``f`` (rows in, values out) at the rows
+    of ``X``: :math:`[f(x+h e_i+h e_j) - f(x+he_i-he_j) - f(x-he_i+he_j) + f(x-he_i-he_j)]/4h^2`."""
+    n, d = X.shape
+    E = np.eye(d) * h
+    out = np.empty((n, d, d))
+    for i, x in enumerate(X):
+        vals = []
+        for s1, s2 in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+            Z = x + s1 * E[:, None, :] + s2 * E[None, :, :]
+            vals.append(f(Z.reshape(-1, d)).reshape(d, d))
+        out[i] = (vals[0] - vals[1] - vals[2] + vals[3]) / (4 * h * h)
+    return out
+
+
+def assumption1_check(*, d=16, r=2, p=3, n_points=20, n_mc=400, h=1e-3, seed=0):
+    r"""Assumption 1's consequence: :math:`\nabla^2 f^\star(x)` lives in :math:`S^\star` for every
+    :math:`x`, so :math:`H` has rank at most :math:`r`.
+
+    The target is :math:`f(x) = g(Bx)` with :math:`g` the link of
+    :func:`~kernelnet.feature_learning.make_target` and :math:`B = AU` for a random invertible
+    :math:`A` (rows :math:`u_i` linearly independent, not orthonormal: the talk asks for no
+    more). Hessians by central differences (step ``h``) at ``n_points`` random :math:`x`: the
+    part outside :math:`S^\star` (relative, :math:`\lVert\nabla^2 f - \Pi\nabla^2 f\,\Pi\rVert_F
+    / \lVert\nabla^2 f\rVert_F`); :math:`H` estimated as the mean of ``n_mc`` of them, its
+    singular values beyond the :math:`r`-th relative to the first. For the orthonormal target
+    itself the same Monte Carlo mean is compared with the exact
+    :math:`H = U^\top H_zU` (:meth:`~kernelnet.feature_learning.HermiteTarget.hessian`), with
+    its Monte Carlo error bar.
+
+    Returns
+    -------
+    dict of numbers.
+    """
+    d = check_int(d, "d", minimum=2)
+    r = check_int(r, "r", minimum=1)
+    rng = np.random.default_rng(seed)
+    tgt = fl.make_target(d, r, p, random_state=rng)
+    A = rng.standard_normal((r, r)) + 2.0 * np.eye(r)
+    B = A @ tgt.U
+
+    def f_b(Z):
+        return tgt.g(Z @ B.T)
+
+    Q, _ = np.linalg.qr(B.T)
+    P = Q @ Q.T
+    Hx = _fd_hessians(f_b, rng.standard_normal((n_points, d)), h)
+    out_span = max(float(np.linalg.norm(M - P @ M @ P) / np.linalg.norm(M)) for M in Hx)
+    Hm = _fd_hessians(f_b, rng.standard_normal((n_mc, d)), h).mean(axis=0)
+    sv = np.linalg.svd(Hm, compute_uv=False)
+    H = tgt.hessian()
+    sv_exact = np.linalg.svd(H, compute_uv=False)
+    Ho = _fd_hessians(tgt, rng.standard_normal((n_mc, d)), h)
+    diff = float(np.linalg.norm(Ho.mean(axis=0) - H))
+    se = float(np.sqrt(Ho.var(axis=0).sum() / n_mc))
+    return {"out_of_span_max": out_span, "mc_sv_excess": float(sv[r] / sv[0]),
+            "mc_sv_r": float(sv[r - 1] / sv[0]), "exact_sv_excess": float(sv_exact[r] / sv_exact[0]),
+            "exact_rank": int((sv_exact > 1e-12 * sv_exact[0]).sum()),
+            "mc_vs_exact_over_se": diff / se, "d": d, "r": r, "p": int(p), "n_points": n_points,
+            "n_mc": n_mc, "h": h}
+
+
+def population_gradient_check(*, d=16, r=2, p=3, m=16, n=50_000, seed=0):
+    r"""The population gradient at the symmetric initialisation, three ways.
+
+    With :math:`f_{\theta_0} \equiv 0` and :math:`b = 0` the talk writes
+    :math:`\nabla_{w_j}\mathcal L_{\mathcal D} = -2\mathbb E[f^\star\nabla_{w_j}f_\theta]
+    = -2a_j\mathbb E[f^\star(x)\,x\,\mathbf 1_{w_j\cdot x\ge0}]`. On ``n`` samples: the largest
+    :math:`|f_{\theta_0}(x_i)|`; the gradient of the empirical loss
+    (:func:`~kernelnet.feature_learning.loss_gradient_W`) against (i) finite differences of the
+    loss itself (central, along random directions, and :func:`kernelnet.checks.derivative_check`'s
+    Taylor order) and (ii) the talk's chain-rule form :math:`-2a_j\frac1n\sum_i y_ix_i
+    \mathbf 1_{w_j\cdot x_i\ge0}`; and that sample mean against the exact population value
+    (:func:`~kernelnet.feature_learning.population_gradient_W`), per coordinate in units of its
+    standard error (root mean square and largest ``|z|``).
+
+    Returns
+    -------
+    dict of numbers.
+    """
+    from ..checks import derivative_check
+
+    m = check_int(m, "m", minimum=2)
+    rng = np.random.default_rng(seed)
+    tgt = fl.make_target(d, r, p, random_state=rng)
+    a, W, b = fl.symmetric_init(m, d, random_state=rng)
+    X = fl.sample_inputs(n, d, random_state=rng)
+    y = tgt(X)
+    f0 = float(np.abs(fl.network_output(X, a, W, b)).max())
+    G = fl.loss_gradient_W(X, y, a, W, b)
+    h2 = m // 2
+    M = (X @ W[:h2].T >= 0.0) * y[:, None]  # (n, m/2): y_i 1{w_j . x_i >= 0}
+    S1 = M.T @ X / n
+    S2 = (M * M).T @ (X * X) / n
+    Gc = -2.0 * a[:h2, None] * S1
+    formula = float(np.abs(G[:h2] - Gc).max() / np.abs(G).max())
+
+    def loss(Wv):
+        return float(np.mean((fl.network_output(X, a, Wv, b) - y) ** 2))
+
+    hfd = 1e-6
+    fd = []
+    for _ in range(4):
+        V = rng.standard_normal(W.shape)
+        num = (loss(W + hfd * V) - loss(W - hfd * V)) / (2 * hfd)
+        fd.append(abs(num - float(np.sum(G * V))) / (np.linalg.norm(G) * np.linalg.norm(V)))
+    dc = derivative_check(loss, lambda Wv, V: float(np.sum(G * V)), W, h0=0.1, n_steps=10,
+                          random_state=rng)
+    se = 2.0 * np.sqrt(np.maximum(S2 - S1 * S1, 0.0) / n)
+    Gp = fl.population_gradient_W(tgt, W[:h2], a[:h2])
+    z = (Gc - Gp) / se
+    return {"f0_max": f0, "formula_vs_library": formula, "fd_rel_max": float(max(fd)),
+            "taylor_order": float(dc.order1), "taylor_passed": bool(dc.passed),
+            "z_rms": float(np.sqrt(np.mean(z * z))), "z_max": float(np.abs(z).max()),
+            "d": d, "m": m, "n": n}
+
+
+def symmetric_init_check(*, dims=(16, 64), m=16, n=2000, seed=0):
+    r""":math:`f_{\theta_0}(x)` at the symmetric initialisation, as corrected and as written.
+
+    Corrected (``seeds/ERRATA.md``): neuron :math:`j + m/2` copies neuron :math:`j` with the
+    opposite sign of :math:`a_j` (:func:`~kernelnet.feature_learning.symmetric_init`). As
+    written, :math:`a_j = -a_{m-j}, w_j = w_{m-j}, b_j = b_{m-j}` for :math:`j \in [m/2]`
+    (1-based): neuron :math:`m/2` is paired with itself, which :math:`a_j = \pm1` cannot satisfy,
+    and neuron :math:`m` with none; both keep their own draws here. Largest :math:`|f_{\theta_0}|`
+    over ``n`` Gaussian inputs, for each ``d``.
+
+    Returns
+    -------
+    dict of numbers.
+    """
+    m = check_int(m, "m", minimum=4)
+    out = {"corrected_max": 0.0, "as_written_max": 0.0}
+    rng = np.random.default_rng(seed)
+    for d in dims:
+        a, W, b = fl.symmetric_init(m, int(d), random_state=rng)
+        X = fl.sample_inputs(n, int(d), random_state=rng)
+        out["corrected_max"] = max(out["corrected_max"],
+                                   float(np.abs(fl.network_output(X, a, W, b)).max()))
+        a2 = rng.choice(np.array([-1.0, 1.0]), size=m)
+        W2 = rng.standard_normal((m, int(d))) / math.sqrt(d)
+        for j in range(1, m // 2):  # 1-based j; the partner of j is m - j
+            a2[m - j - 1] = -a2[j - 1]
+            W2[m - j - 1] = W2[j - 1]
+        f2 = (np.maximum(X @ W2.T, 0.0) * a2).sum(axis=1)
+        out["as_written_max"] = max(out["as_written_max"], float(np.abs(f2).max()))
+    return out
+
+
+def ridge_check(*, d=8, r=2, p=3, n=500, m=32, lam=0.05, c_steps=25.0, seed=0):
+    r"""The ridge formula and Algorithm 1's head, two ways each.
+
+    (i) :math:`w = (X^\top X + \lambda I)^{-1}X^\top y` (the talk's formula, on the features
+    :math:`\Phi` of Algorithm 1 with :math:`\lambda' = n\lambda/2`, the library's convention)
+    against a least-squares solve of the stacked system :math:`[\Phi; \sqrt{\lambda'} I]a =
+    [y; 0]` and against the library's ridge head; (ii) the talk's loop, :math:`T - 1` steps of
+    weight-decayed gradient descent on :math:`a` from :math:`a^{(1)} = a^{(0)}` with
+    :math:`T = \lceil c/(\eta\lambda)\rceil` (Theorem 1: :math:`T = \tilde\Theta(1/(\eta\lambda))`,
+    ``c`` = ``c_steps``), against the ridge head; also that the first step with
+    :math:`\lambda_1 = 1/\eta_1` leaves nothing of :math:`W^{(0)}`.
+
+    Returns
+    -------
+    dict of numbers.
+    """
+    rng = np.random.default_rng(seed)
+    tgt = fl.make_target(d, r, p, random_state=rng)
+    X = fl.sample_inputs(n, d, random_state=rng)
+    y = tgt(X)
+    fit_seed = int(rng.integers(2**31))
+    ri = fl.algorithm1(X, y, m=m, ridge=lam, head="ridge", random_state=fit_seed)
+    Phi = fl.features(X, ri.W, ri.b)
+    yr = y - ri.alpha - X @ ri.beta
+    lp = 0.5 * n * lam
+    a_closed = np.linalg.solve(Phi.T @ Phi + lp * np.eye(m), Phi.T @ yr)
+    a_lsq = np.linalg.lstsq(np.vstack([Phi, math.sqrt(lp) * np.eye(m)]),
+                            np.concatenate([yr, np.zeros(m)]), rcond=None)[0]
+    L = 2.0 / n * float(np.linalg.eigvalsh(Phi.T @ Phi)[-1]) * 1.05 + lam
+    eta = 1.0 / L
+    T = int(math.ceil(c_steps / (eta * lam)))
+    gd = fl.algorithm1(X, y, m=m, ridge=lam, head="gd", n_steps=T, eta=eta,
+                       random_state=fit_seed)
+    G = fl.loss_gradient_W(X, yr, ri.a0, ri.W0, np.zeros(m))
+    w0_left = float(np.linalg.norm(ri.W + ri.eta1 * G) / np.linalg.norm(ri.W0))
+    nrm = float(np.linalg.norm(a_closed))
+    return {"closed_vs_lstsq": float(np.linalg.norm(a_closed - a_lsq)) / nrm,
+            "closed_vs_head": float(np.linalg.norm(a_closed - ri.a)) / nrm,
+            "gd_vs_ridge": float(np.linalg.norm(gd.a - ri.a)) / nrm, "T": T,
+            "eta_lambda": eta * lam, "w0_left_after_step": w0_left,
+            "gd_norm_over_ridge_norm": float(np.linalg.norm(gd.a)) / nrm,
+            "n": n, "m": m, "d": d, "lam": lam}
+
+
+def nonsymmetric_init_check(*, d=16, r=2, p=3, n=16000, m=512, scales=(0.05, 0.1, 1.0),
+                            n_test=2000, ridges=(1e-4, 1e-3, 1e-2), seed=0):
+    r"""Algorithm 1 from a small random, non-symmetric initialisation against the symmetric one.
+
+    The same data (:func:`~kernelnet.feature_learning.make_target`, :math:`d, r, p`, ``n``
+    samples) and the same network seed; the initialisation is either symmetric
+    (:math:`f_{\theta_0} = 0`) or :func:`~kernelnet.feature_learning.small_random_init` with
+    scale :math:`c/\sqrt m` for each :math:`c` in ``scales`` (output at initialisation of RMS
+    about :math:`0.87c` here, against :math:`\mathrm{Var}f^\star = 1`). Best ridge from
+    ``ridges`` on the test set, error = test MSE / Var f*.
+
+    Returns
+    -------
+    DataFrame with columns init, c, f0_rms, error.
+    """
+    m = check_int(m, "m", minimum=2)
+    rng = np.random.default_rng(seed)
+    tgt = fl.make_target(d, r, p, random_state=rng)
+    X = fl.sample_inputs(n, d, random_state=rng)
+    y = tgt(X)
+    Xt = fl.sample_inputs(n_test, d, random_state=rng)
+    yt = tgt(Xt)
+    fit_seed = int(rng.integers(2**31))
+    rows = []
+    for c in (None, *scales):
+        scale = None if c is None else float(c) / math.sqrt(m)
+        fits = fl.algorithm1_ridge_path(X, y, m=m, ridges=ridges, init_scale=scale,
+                                        random_state=fit_seed)
+        err = min(float(np.mean((pr - yt) ** 2)) for pr in fl.predict_path(fits, Xt))
+        f0 = 0.0
+        if scale is not None:
+            a0, W0 = fits[0].a0, fits[0].W0
+            f0 = float(np.sqrt(np.mean(fl.network_output(Xt, a0, W0, np.zeros(m)) ** 2)))
+        rows.append({"init": "symmetric" if c is None else "small random", "c": c,
+                     "f0_rms": f0, "error": err / tgt.variance})
+    return pd.DataFrame(rows)
+
+
+def smooth_target(s, *, n_terms=256, random_state=None):
+    r"""A 2-periodic target on :math:`[-1, 1]` of smoothness about ``s``.
+
+    .. math::
+
+        f_s(x) = \sum_{k=1}^{K} c_k\cos(\pi k (x + 1) + \phi_k),\qquad
+        c_k \propto k^{-(s + 1/2)},\ \phi_k \sim U[0, 2\pi),
+
+    normalised to variance 1 (:math:`\sum_k c_k^2/2 = 1`): in the Sobolev space :math:`H^{s'}`
+    of the circle for every :math:`s' < s` (``s`` = 0.5 is as rough as a step, 1.5 as a kink).
+    Returns a callable ``f(x)`` on 1-D arrays.
+    """
+    s = check_positive(s, "s")
+    n_terms = check_int(n_terms, "n_terms", minimum=1)
+    rng = as_rng(random_state)
+    k = np.arange(1, n_terms + 1)
+    c = k ** -(s + 0.5)
+    c = c / math.sqrt(np.sum(c**2) / 2.0)
+    phase = rng.uniform(0, 2 * np.pi, n_terms)
+
+    def f(x):
+        return np.cos(np.pi * np.outer(np.asarray(x, dtype=float) + 1.0, k) + phase) @ c
+
+    return f
+
+
+def _krr_tuned(X, y, Xt, yt, bandwidths, ridges):
+    """Gaussian KRR with bandwidth (multiples of the median heuristic) and ridge chosen on the
+    test set (as :func:`curse_of_dimensionality`); the best test MSE."""
+    s0 = median_heuristic(X[: min(len(X), 500)])
+    best = np.inf
+    for factor in bandwidths:
+        K = gaussian_kernel(X, sigma=s0 * factor)
+        Kt = gaussian_kernel(Xt, X, sigma=s0 * factor)
+        best = min(best, _krr_oracle(K, Kt, y, yt, ridges)[0])
+    return best
+
+
+def _rf_tuned(X, y, Xt, yt, m, ridges, seed):
+    """The two-layer ReLU network with a random first layer and a ridge head
+    (:func:`~kernelnet.feature_learning.random_features_ridge_path`) on inputs centred and
+    divided by one common scale (unit mean square per coordinate), best ridge on the test set."""
+    mu = X.mean(axis=0)
+    scale = math.sqrt(float(np.mean((X - mu) ** 2)))  # one isotropic scale: the geometry stays
+    fits = fl.random_features_ridge_path((X - mu) / scale, y, m=m, ridges=ridges,
+                                         random_state=seed)
+    return min(float(np.mean((pr - yt) ** 2))
+               for pr in fl.predict_path(fits, (Xt - mu) / scale))
+
+
+def adaptivity_smoothness(*, ss=(0.5, 1.5, 2.5), ns=(32, 64, 128, 256, 512, 1024), m=512,
+                          n_test=2000, bandwidths=(0.03125, 0.0625, 0.125, 0.25, 0.5, 1.0),
+                          ridges=(1e-8, 1e-6, 1e-4, 1e-2), seed=0):
+    r"""Test error against :math:`n` on 1-D targets of increasing smoothness, for a kernel and a network.
+
+    Targets :func:`smooth_target` (``ss``), :math:`x \sim U[-1, 1]`, noiseless labels. Methods:
+    Gaussian kernel ridge regression with bandwidth and ridge chosen on the test set (as in
+    :func:`curse_of_dimensionality`), and a two-layer ReLU network of width ``m`` with a random
+    first layer and a ridge head (best ridge on the test set). A method adapts to smoothness
+    when its error falls faster in :math:`n` on smoother targets without being told the
+    smoothness (seed 004, slide "Smoothness": "Both KMs and NNs are adaptive").
+
+    Returns
+    -------
+    DataFrame with columns method, s, n, error (test MSE / Var).
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in ss:
+        f = smooth_target(s, random_state=rng)
+        xt = rng.uniform(-1, 1, n_test)
+        yt = f(xt)
+        v = float(np.var(yt))
+        for n in ns:
+            x = rng.uniform(-1, 1, int(n))
+            y = f(x)
+            ek = _krr_tuned(x[:, None], y, xt[:, None], yt, bandwidths, ridges)
+            en = _rf_tuned(x[:, None], y, xt[:, None], yt, m, ridges, int(rng.integers(2**31)))
+            rows.append({"method": "kernel", "s": float(s), "n": int(n), "error": ek / v})
+            rows.append({"method": "network", "s": float(s), "n": int(n), "error": en / v})
+    return pd.DataFrame(rows)
+
+
+def _graph_manifold(z, ambient, Q, B, phase):
+    r"""A curved ``k``-dimensional manifold in :math:`\mathbb R^{ambient}`: the graph
+    :math:`z \mapsto (z, h(z))`, :math:`h_i(z) = \tfrac14\sin(2\pi b_i\cdot z + \phi_i)`,
+    rotated by ``Q`` (orthonormal)."""
+    return np.concatenate([z, 0.25 * np.sin(2 * np.pi * z @ B.T + phase)], axis=1) @ Q.T
+
+
+def adaptivity_support(*, k=2, ambient=8, ns=(32, 128, 512), m=512, n_test=2000,
+                       bandwidths=(0.0625, 0.125, 0.25, 0.5, 1.0, 2.0),
+                       ridges=(1e-6, 1e-4, 1e-2, 1.0), seed=0):
+    r"""Kernel and network on data on a curved ``k``-dimensional manifold in :math:`\mathbb R^{ambient}`.
+
+    The target of :func:`curse_of_dimensionality` in ``k`` dimensions (:func:`fourier_target`
+    of :math:`z \sim U[0, 1]^k`) observed at :math:`x = Q(z, h(z))`, a graph over
+    :math:`[0, 1]^k` bent by :math:`h_i(z) = \frac14\sin(2\pi b_i\cdot z + \phi_i)`
+    (:math:`b_i \in \{0, 1, 2\}^k` random, not all zero; :math:`Q` a random rotation of
+    :math:`\mathbb R^{ambient}`), and, for comparison, the target in ``ambient`` dimensions on
+    :math:`U[0,1]^{ambient}` (full support). Methods as in :func:`adaptivity_smoothness`
+    (Gaussian KRR, bandwidth and ridge tuned on the test set; random-first-layer ReLU network of
+    width ``m`` with a ridge head). Seed 004, slide "Low Dimensional Support": "Both KMs and NNs
+    are adaptive".
+
+    Returns
+    -------
+    DataFrame with columns method, support ("manifold" or "full"), n, error (test MSE / Var).
+    """
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((ambient, ambient)))
+    B = rng.integers(0, 3, size=(ambient - k, k))
+    B[~B.any(axis=1), 0] = 1
+    phase = rng.uniform(0, 2 * np.pi, ambient - k)
+    rows = []
+    for support in ("manifold", "full"):
+        kk = k if support == "manifold" else ambient
+        f = fourier_target(kk, random_state=rng)
+
+        def draw(n, kk=kk, support=support):
+            z = rng.uniform(size=(n, kk))
+            return (_graph_manifold(z, ambient, Q, B, phase) if support == "manifold"
+                    else z), f(z)
+
+        Xt, yt = draw(n_test)
+        v = float(np.var(yt))
+        for n in ns:
+            X, y = draw(int(n))
+            ek = _krr_tuned(X, y, Xt, yt, bandwidths, ridges)
+            en = _rf_tuned(X, y, Xt, yt, m, ridges, int(rng.integers(2**31)))
+            rows.append({"method": "kernel", "support": support, "n": int(n), "error": ek / v})
+            rows.append({"method": "network", "support": support, "n": int(n),
+                         "error": en / v})
+    return pd.DataFrame(rows)
 # ---------------------------------------------------------------------------------------------
 # Verdict logic: small functions, each unit-tested on constructed inputs
 # ---------------------------------------------------------------------------------------------
@@ -953,6 +1454,257 @@ def heaviside_verdict(kernel_mse, network_mse):
     return "reproduced" if network_mse < kernel_mse else "not reproduced"
 
 
+def series_verdict(slopes, mc_ratio, *, tolerance=0.15, mc_max=2.0):
+    r"""Verdict on the talk's eq. (1): the series' term :math:`k` is of order :math:`d^{-k/2}`.
+
+    ``slopes`` maps each order :math:`k \ge 1` with a non-zero term to the fitted log-log slope
+    of its norm against :math:`d` (the talk: :math:`-k/2`); ``mc_ratio`` is the mean of
+    :math:`\lVert G_{MC} - G\rVert` over its error bar, a Monte Carlo check that the summed
+    series is the expectation (about 1 for an honest error bar). ``tolerance`` 0.15 is the
+    slope tolerance of :func:`lemma1_verdict` (the next order over the fitted range);
+    ``mc_max`` 2 is twice what an honest error bar gives. ``reproduced`` when every slope is
+    within ``tolerance`` of :math:`-k/2` and the Monte Carlo agrees; ``reproduced with a
+    caveat`` when the leading term (:math:`k = 1`) and the Monte Carlo agree but a higher term
+    misses; ``not reproduced`` otherwise; ``not checkable here`` without the leading slope.
+    """
+    if 1 not in slopes or not np.isfinite(slopes[1]):
+        return "not checkable here"
+    ok = {k: np.isfinite(v) and abs(v + k / 2) <= tolerance for k, v in slopes.items()}
+    mc_ok = np.isfinite(mc_ratio) and mc_ratio <= mc_max
+    if not (ok[1] and mc_ok):
+        return "not reproduced"
+    return "reproduced" if all(ok.values()) else "reproduced with a caveat"
+
+
+def assumption1_verdict(out_of_span, excess_singular_value, *, tol=1e-6):
+    r"""Verdict on Assumption 1's consequence (Hessians inside :math:`S^\star`, rank :math:`H \le r`).
+
+    ``out_of_span``: the largest relative part of a finite-difference Hessian outside
+    :math:`S^\star`; ``excess_singular_value``: :math:`s_{r+1}/s_1` of the estimated :math:`H`.
+    Both are exactly 0 in exact arithmetic; central differences with step :math:`10^{-3}` on a
+    cubic are exact up to rounding, about :math:`\epsilon\lvert f\rvert/h^2 \approx 10^{-9}`,
+    so ``tol`` :math:`10^{-6}` leaves three orders of margin. ``reproduced`` when both are
+    within ``tol``, ``not reproduced`` otherwise.
+    """
+    if not (np.isfinite(out_of_span) and np.isfinite(excess_singular_value)):
+        raise ValueError("out_of_span and excess_singular_value must be finite")
+    return ("reproduced" if out_of_span <= tol and excess_singular_value <= tol
+            else "not reproduced")
+
+
+def population_gradient_verdict(f0_max, fd_rel, z_rms, *, fd_tol=1e-4, z_max=2.0):
+    r"""Verdict on :math:`\nabla_{w_j}\mathcal L_{\mathcal D} = -2a_j\mathbb E[f^\star x\mathbf 1_{w_j\cdot x\ge0}]`
+    at the symmetric initialisation.
+
+    ``f0_max``: largest :math:`|f_{\theta_0}|` (the premise, 0); ``fd_rel``: the largest relative
+    error of the gradient against central differences of the loss (step :math:`10^{-6}`: a
+    kink crossed within the step changes the loss by :math:`O(h^2)` per sample, so errors of
+    :math:`10^{-6}` are expected and ``fd_tol`` :math:`10^{-4}` separates them from a wrong
+    formula, whose error is of order 1); ``z_rms``: root mean square of the sample mean's
+    error against the exact population gradient in units of its standard error (1 for an
+    honest error bar). ``not checkable here`` when the premise fails; ``reproduced`` when
+    both checks pass; ``not reproduced`` otherwise.
+    """
+    if f0_max > 1e-12:
+        return "not checkable here"
+    if fd_rel <= fd_tol and z_rms <= z_max:
+        return "reproduced"
+    return "not reproduced"
+
+
+def zero_init_verdict(max_abs_output, *, tol=0.0):
+    """Verdict on ":math:`f_{\\theta_0}(x) = 0` for all :math:`x`" from the largest
+    :math:`|f_{\\theta_0}|` over a sample: ``reproduced`` when it is at most ``tol`` (0: the
+    library sums each pair before anything else, so the cancellation is exact), else
+    ``not reproduced``."""
+    if not np.isfinite(max_abs_output):
+        raise ValueError("max_abs_output must be finite")
+    return "reproduced" if max_abs_output <= tol else "not reproduced"
+
+
+def ridge_verdict(closed_vs_other, gd_vs_ridge, *, tol=1e-8):
+    r"""Verdict on the ridge formula and "the rest of Algorithm 1 is ridge regression on :math:`a`".
+
+    ``closed_vs_other``: relative difference between :math:`(X^\top X + \lambda I)^{-1}X^\top y`
+    and an independent least-squares solve; ``gd_vs_ridge``: relative difference between the
+    talk's weight-decayed gradient steps (after :math:`T = 25/(\eta\lambda)` steps, contraction
+    :math:`e^{-25} \approx 10^{-11}`) and the ridge head. ``tol`` :math:`10^{-8}`: both are
+    rounding (condition number times :math:`\epsilon`) plus that contraction. ``reproduced``
+    when both are within ``tol``; ``reproduced with a caveat`` when only the formula is;
+    ``not reproduced`` otherwise.
+    """
+    if closed_vs_other > tol:
+        return "not reproduced"
+    return "reproduced" if gd_vs_ridge <= tol else "reproduced with a caveat"
+
+
+def nonsymmetric_verdict(err_symmetric, err_small, *, factor=1.5):
+    """Verdict on "the results also hold with a small random, non-symmetric initialisation".
+
+    Test errors of Algorithm 1 on the same data from the symmetric and from the smallest
+    non-symmetric initialisation. ``reproduced`` when the latter is at most ``factor`` times the
+    former (1.5: the run-to-run spread of these errors, see :func:`assumption2_verdict`);
+    ``reproduced with a caveat`` within twice that factor; ``not reproduced`` beyond.
+    """
+    if not (np.isfinite(err_symmetric) and np.isfinite(err_small)) or err_symmetric <= 0:
+        raise ValueError("err_symmetric and err_small must be finite, err_symmetric > 0")
+    ratio = err_small / err_symmetric
+    if ratio <= factor:
+        return "reproduced"
+    return "reproduced with a caveat" if ratio <= 2 * factor else "not reproduced"
+
+
+#: The talk's machine speeds (FLOP/s): "Modern GPU ~10^13 FLOPs / CPU ~10^11 max".
+TALK_GPU_RATE = 1e13
+TALK_CPU_RATE = 1e11
+
+
+def flops_verdict(t_small_direct, t_big_direct, t_big_iteration, rate_cpu, *, easy=3600.0,
+                  impossible=3.15e7, feasible=3600.0, cpu_max=TALK_CPU_RATE):
+    r"""Verdict on the talk's arithmetic: :math:`n = 10^4` direct is easy, :math:`n = 10^7` direct
+    impossible, one :math:`n^2` iteration at :math:`n = 10^7` feasible.
+
+    Times in seconds: ``t_small_direct`` (:math:`10^{12}` FLOPs at the CPU rate measured here),
+    ``t_big_direct`` (:math:`10^{21}` at the talk's GPU rate), ``t_big_iteration``
+    (:math:`10^{14}` at the talk's GPU rate); ``rate_cpu`` the measured CPU rate. "Easy" and
+    "feasible" read as within an hour, "impossible" as more than a year. ``reproduced`` when the
+    three classifications hold and the measured CPU rate is at most the talk's "CPU max"
+    ``cpu_max``; ``reproduced with a caveat`` when the classifications hold but this CPU is
+    faster than that maximum; ``not reproduced`` when a classification fails.
+    """
+    for name, v in (("t_small_direct", t_small_direct), ("t_big_direct", t_big_direct),
+                    ("t_big_iteration", t_big_iteration), ("rate_cpu", rate_cpu)):
+        if not (np.isfinite(v) and v > 0):
+            raise ValueError(f"{name} must be positive and finite, got {v!r}")
+    if not (t_small_direct <= easy and t_big_direct >= impossible and t_big_iteration <= feasible):
+        return "not reproduced"
+    return "reproduced" if rate_cpu <= cpu_max else "reproduced with a caveat"
+
+
+def combined_verdict(*verdicts):
+    """The weakest of several verdicts on parts of one statement: ``not checkable here`` if any
+    part is, else ``not reproduced`` if any part is, else ``reproduced with a caveat`` if any
+    part is, else ``reproduced``."""
+    if not verdicts:
+        raise ValueError("verdicts must not be empty")
+    for v in ("not checkable here", "not reproduced", "reproduced with a caveat"):
+        if v in verdicts:
+            return v
+    if set(verdicts) != {"reproduced"}:
+        raise ValueError(f"unexpected verdicts {verdicts!r}")
+    return "reproduced"
+
+
+def bound_constant_verdict(slope_n, slopes_d, *, tolerance=0.1, max_log_power=2):
+    r"""Verdict on Theorem 1's bound from its implied constant
+    :math:`C = L^1 / (\sqrt{dr^p\kappa^{2p}/n} + \sqrt{r^p\kappa^{2p}/m} + n^{-1/4})`.
+
+    ``slope_n``: fitted exponent of :math:`C` in :math:`n`; ``slopes_d``: {k: fitted exponent in
+    :math:`d` of :math:`C/\log^k d`} (:math:`\log C = c_0 + s_n\log n + s_d\log d`, over the
+    cells inside the theorem's regime). The bound is an :math:`\tilde O`, which hides
+    polylogarithmic factors: it holds here when :math:`C` does not grow in :math:`n` and
+    :math:`C/\log^k d` does not grow in :math:`d` for some :math:`k \le` ``max_log_power``
+    (``tolerance`` 0.1: the spread of these fitted exponents between :math:`p = 3` and
+    :math:`4`). Then ``reproduced with a caveat`` (constants, logarithms and the probability 0.99
+    are not measured; at :math:`d \le 32` a power :math:`d^{0.3}` and :math:`\log d` look alike);
+    ``not reproduced`` when :math:`C` grows in :math:`n`, or in :math:`d` beyond
+    :math:`\log^{k} d`; ``not checkable here`` when a slope is missing.
+    """
+    if not np.isfinite(slope_n) or not slopes_d:
+        return "not checkable here"
+    if slope_n > tolerance:
+        return "not reproduced"
+    ok = [k for k, v in slopes_d.items() if k <= max_log_power and np.isfinite(v) and
+          v <= tolerance]
+    return "reproduced with a caveat" if ok else "not reproduced"
+
+
+def smoothness_verdict(slopes, *, margin=0.5):
+    r"""Verdict on "both kernel methods and networks adapt to smoothness".
+
+    ``slopes`` maps each method to {smoothness s: fitted log-log slope of its error in
+    :math:`n`}. A method adapts when its slopes get steeper as :math:`s` grows (strictly, in
+    order) and the smoothest target's slope is at least ``margin`` (0.5, several times the
+    fitting noise of these slopes) below the roughest one's. ``reproduced`` when every method
+    adapts; ``not reproduced`` when one does not; ``not checkable here`` when a slope is missing.
+    """
+    if not slopes:
+        raise ValueError("slopes must name at least one method")
+    for per_s in slopes.values():
+        vals = [per_s[s] for s in sorted(per_s)]
+        if len(vals) < 2 or not all(np.isfinite(vals)):
+            return "not checkable here"
+        if not (all(b < a for a, b in zip(vals, vals[1:])) and vals[-1] <= vals[0] - margin):
+            return "not reproduced"
+    return "reproduced"
+
+
+def support_verdict(n_manifold, n_full, *, factor=4.0):
+    """Verdict on "both kernel methods and networks adapt to a low-dimensional support".
+
+    ``n_manifold``, ``n_full`` map each method to the samples it needs to reach the error
+    threshold on manifold data and on full-dimensional data of the same ambient dimension
+    (``nan``: not reached in the grid). A method adapts when it reaches the threshold on the
+    manifold and needs at least ``factor`` times fewer samples there than on the full support
+    (not reached counts as infinitely many). ``reproduced`` when every method adapts; ``not
+    reproduced`` otherwise.
+    """
+    if not n_manifold or sorted(n_manifold) != sorted(n_full):
+        raise ValueError("n_manifold and n_full must name the same methods")
+    for meth, nm in n_manifold.items():
+        nf = n_full[meth]
+        if not np.isfinite(nm) or (np.isfinite(nf) and nf < factor * nm):
+            return "not reproduced"
+    return "reproduced"
+
+
+def a_star_verdict(slope, n_points, *, predicted=-0.5, tolerance=0.15):
+    r"""Verdict on the proof's :math:`\lVert a^\star\rVert = \tilde O(r^p\kappa^{2p}/\sqrt m)`
+    from the fitted slope of the smallest head norm reaching the loss target against :math:`m`.
+
+    ``not checkable here`` with fewer than 3 widths where the target was reached; else
+    ``reproduced`` when the slope is at most ``predicted + tolerance`` (an upper bound: falling
+    at least like :math:`m^{-1/2}`; 0.15 allows the logarithms), ``reproduced with a caveat``
+    when it falls more slowly, ``not reproduced`` when it does not fall.
+    """
+    if n_points < 3 or not np.isfinite(slope):
+        return "not checkable here"
+    if slope <= predicted + tolerance:
+        return "reproduced"
+    return "reproduced with a caveat" if slope < 0 else "not reproduced"
+
+
+def ridge_norm_verdict(matched, competitor, *, rtol=1e-8):
+    r"""Verdict on "ridge regression is norm-constrained regression": at each width, the ridge head
+    whose norm equals a competitor's norm has a training loss no larger than the competitor's.
+
+    ``matched``, ``competitor``: sequences of training losses (``nan`` entries, widths not
+    checked, are skipped). ``rtol`` :math:`10^{-8}`: the bisection on the ridge and rounding.
+    ``not checkable here`` when nothing was checked; ``reproduced`` when every pair holds;
+    ``not reproduced`` otherwise.
+    """
+    pairs = [(a, b) for a, b in zip(matched, competitor) if np.isfinite(a) and np.isfinite(b)]
+    if not pairs:
+        return "not checkable here"
+    return ("reproduced" if all(a <= b * (1 + rtol) for a, b in pairs) else "not reproduced")
+
+
+def rademacher_verdict(gaps, bounds, trivial):
+    """Verdict on step 3 of the proof: the generalisation gap (test minus training :math:`L^1`)
+    is at most the Rademacher bound (twice the complexity plus the confidence term) at every
+    width. ``reproduced`` when it is and the bound also says something (each bound below
+    ``trivial``, the :math:`L^1` loss of predicting the mean); ``reproduced with a caveat``
+    when it holds but some bound is above that (true and vacuous there); ``not reproduced``
+    when a gap exceeds its bound; ``not checkable here`` without data."""
+    gaps, bounds = np.asarray(gaps, float), np.asarray(bounds, float)
+    trivial = np.broadcast_to(np.asarray(trivial, float), bounds.shape)
+    if gaps.size == 0 or gaps.shape != bounds.shape:
+        return "not checkable here"
+    if not bool(np.all(gaps <= bounds)):
+        return "not reproduced"
+    return "reproduced" if bool(np.all(bounds < trivial)) else "reproduced with a caveat"
+
+
 # ---------------------------------------------------------------------------------------------
 # Everything for the chapter: PARAMETERS, run(...) and the findings
 # ---------------------------------------------------------------------------------------------
@@ -1038,7 +1790,42 @@ PARAMETERS = {
                           lambda v: _ints(v, 2) and len(v) >= 3 and all(x % 2 == 0 for x in v),
                           "widths (even)"),
     "width_repeats": Parameter(int, 1, 2, lambda v: v >= 1, "networks per width"),
+    "proof_m_max": Parameter(int, 256, 1024, lambda v: v >= 0,
+                             "largest width of the proof-sketch checks (a* and the ridge-norm "
+                             "equivalence; one m x m eigendecomposition each; 0: off)"),
+    "series_ps": Parameter(tuple, (3, 4), (3, 4), lambda v: _ints(v, 2) and len(v) >= 1,
+                           "degrees of the series-term sweep (exact, over lemma1_dims)"),
+    "a1_n_mc": Parameter(int, 100, 400, lambda v: v >= 10,
+                         "finite-difference Hessians averaged for H (Assumption 1)"),
+    "pg_n": Parameter(int, 20_000, 100_000, lambda v: v >= 100,
+                      "samples of the population-gradient check"),
+    "nonsym_m": Parameter(int, 256, 512, _even,
+                          "width of the non-symmetric initialisation check (at width_d, width_n)"),
+    "nonsym_scales": Parameter(tuple, (0.05, 0.1, 1.0), (0.05, 0.1, 1.0), _pos,
+                               "initial scales c / sqrt(m) of the non-symmetric initialisation"),
+    "adapt_m": Parameter(int, 256, 512, lambda v: v >= 2, "width of the adaptivity networks"),
+    "smooth_ns": Parameter(tuple, (32, 64, 128, 256), (32, 64, 128, 256, 512),
+                           lambda v: _ints(v, 8) and len(v) >= 3, "sizes (smoothness)"),
+    "support_ns": Parameter(tuple, (32, 128, 512), (32, 128, 512),
+                            lambda v: _ints(v, 8) and len(v) >= 2, "sizes (low-dimensional "
+                            "support)"),
 }
+
+#: Errors below this floor (ridge and rounding) are left out of the smoothness slopes.
+SMOOTH_FLOOR = 1e-7
+#: Rademacher sign vectors of the Monte Carlo complexity (its spread is about 20 % with 20
+#: draws: the ReLU features share a large common direction, which dominates ||Phi^T eps||).
+RADEMACHER_DRAWS = 100
+#: Training MSE / Var f* that defines the proof's a* ("L(a*) << 1").
+LOSS_TARGET_A_STAR = 0.05
+_RAD_TAIL = ("B = ||a|| is chosen after the fit, which a union bound over a grid of B pays "
+             "for with a log factor, and the L1 loss is unbounded for Gaussian inputs (its "
+             "largest training value stands in for the range)")
+#: Directions per d of the series-term sweep (exact and cheap: enough to average out the
+#: spread of |U w| between random directions).
+SERIES_M = 64
+#: Smoothness levels s of :func:`smooth_target` (step-like, kink-like, smoother).
+SMOOTHNESS = (0.5, 1.5, 2.5)
 
 #: The error threshold of the sample-complexity comparison (half the degree-p share).
 THRESHOLD_SC = 0.25
@@ -1068,6 +1855,11 @@ class FeatureLearningChapter:
     text: dict
     findings: tuple
     params: dict
+    series_terms: pd.DataFrame = None
+    nonsymmetric: pd.DataFrame = None
+    smoothness: pd.DataFrame = None
+    support: pd.DataFrame = None
+    checks: dict = None
 
 
 def single_thread():
@@ -1136,9 +1928,29 @@ def _run(p, *, quick, seed):
     a2 = assumption2_check(d=p["a2_d"], ps=p["a2_ps"], ns=p["a2_ns"], m=p["a2_m"],
                            seed=int(more[0]))
     width = width_sweep(d=p["width_d"], r=R_LATENT, n=p["width_n"], ms=p["width_ms"],
-                        repeats=p["width_repeats"], seed=int(more[1]))
+                        repeats=p["width_repeats"], proof_m_max=p["proof_m_max"],
+                        loss_target=LOSS_TARGET_A_STAR, n_rademacher=RADEMACHER_DRAWS,
+                        seed=int(more[1]))
+    # the remaining statements (drawn from a third stream, so the tables above are unchanged)
+    rest = rng.integers(2**31, size=7)
+    extra = dict(
+        series_terms=series_terms_sweep(p["lemma1_dims"], r=R_LATENT, ps=p["series_ps"],
+                                        m=SERIES_M, seed=int(rest[0])),
+        nonsymmetric=nonsymmetric_init_check(d=p["width_d"], r=R_LATENT, n=p["width_n"],
+                                             m=p["nonsym_m"], scales=p["nonsym_scales"],
+                                             seed=int(rest[1])),
+        smoothness=adaptivity_smoothness(ss=SMOOTHNESS, ns=p["smooth_ns"], m=p["adapt_m"],
+                                         seed=int(rest[2])),
+        support=adaptivity_support(ns=p["support_ns"], m=p["adapt_m"], seed=int(rest[3])),
+        checks={"assumption1": assumption1_check(d=p["a2_d"], r=R_LATENT, n_mc=p["a1_n_mc"],
+                                                 seed=int(rest[4])),
+                "population_gradient": population_gradient_check(
+                    d=p["a2_d"], r=R_LATENT, m=p["lemma1_m"], n=p["pg_n"], seed=int(rest[5])),
+                "symmetric_init": symmetric_init_check(dims=(p["a2_d"], max(p["lemma1_dims"])),
+                                                       m=p["lemma1_m"] * 2, seed=int(rest[6])),
+                "ridge": ridge_check(seed=int(rest[6]))})
     return _assemble(p, curse=curse, lemma1=lemma1, alignment=alignment, sc=sc, solv=solv,
-                     hv=hv, a2=a2, width=width)
+                     hv=hv, a2=a2, width=width, **extra)
 
 
 def _slope(x, y):
@@ -1204,6 +2016,25 @@ _VERDICT_TEXT = {
 }
 
 
+def held_for_referee(finding):
+    """A finding that says the source fails, held back until a referee has tried to break it.
+
+    ``not reproduced`` (and a contradicting ``finding of ours``) becomes ``not checked yet``,
+    with the measured verdict and its note kept in the note and the numbers and ``tried`` kept
+    as they are (the referee rule of ``CONTRIBUTING.md``: a chapter says a source fails only
+    after a referee could not break the check). Any other finding is returned unchanged. Used
+    for the statements this chapter checked last (issue 14's remaining rows).
+    """
+    if not (finding.verdict == "not reproduced" or finding.contradicts):
+        return finding
+    return Finding(finding.claim_id, "not checked yet", finding.regime, values=finding.values,
+                   figures=finding.figures,
+                   note=(f"held for a referee: this run's check reads '{finding.verdict}' "
+                         f"({finding.note}); not published as such until a referee has tried "
+                         "to break it"),
+                   tried=finding.tried, section=finding.section)
+
+
 def _verdict_finding(claim_id, verdict, regime, *, values):
     """A :class:`~kernelnet.claims.Finding` with the fixed text of ``_VERDICT_TEXT[claim_id]``:
     the note for ``verdict`` (empty for "reproduced" unless listed; + the entry's
@@ -1218,7 +2049,8 @@ def _verdict_finding(claim_id, verdict, regime, *, values):
                    section=t["section"])
 
 
-def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width):
+def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width, series_terms,
+              nonsymmetric, smoothness, support, checks):
     text = {}
     findings = []
 
@@ -1638,8 +2470,416 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width):
                else ()),
         section="fl-heaviside"))
 
+    # --- the remaining statements (a failing check is held for a referee) ----------------
+    ck = checks
+    n_before = len(findings)
+
+    # Algorithm 1 (a definition), the ridge head, the initialisations
+    rc = ck["ridge"]
+    text["fl-rg-lstsq"] = f"{rc['closed_vs_lstsq']:.0e}"
+    text["fl-rg-gd"] = f"{rc['gd_vs_ridge']:.0e}"
+    text["fl-rg-T"] = f"{rc['T']:,}"
+    text["fl-rg-w0"] = f"{rc['w0_left_after_step']:.0e}"
+    regime_rg = (f"Algorithm 1 on make_target d = {rc['d']}, r = 2, p = 3, n = {rc['n']}, "
+                 f"m = {rc['m']}, weight decay lambda = {rc['lam']} (lambda' = n lambda / 2 on "
+                 f"Phi^T Phi); T = {rc['T']:,} steps of the head loop (25 / (eta lambda))")
+    findings.append(Finding(
+        "004.alg1", "not checkable here", regime_rg,
+        values={"w0_left_after_first_step": rc["w0_left_after_step"],
+                "gd_head_vs_ridge_head": rc["gd_vs_ridge"], "T": rc["T"]},
+        note=("a definition (the algorithm), not a statement with a truth value; the library "
+              "implements it step by step (kernelnet.feature_learning.algorithm1) and its parts "
+              "are checked: lambda_1 = 1/eta_1 leaves nothing of W^(0) (values), the head loop "
+              "reaches the ridge head (004.ridge), and what it learns is 004.thm1-samples"),
+        section="fl-targets"))
+    vr = ridge_verdict(max(rc["closed_vs_lstsq"], rc["closed_vs_head"]), rc["gd_vs_ridge"])
+    findings.append(Finding(
+        "004.ridge", vr, regime_rg,
+        values={"closed_form_vs_lstsq": rc["closed_vs_lstsq"],
+                "closed_form_vs_library_head": rc["closed_vs_head"],
+                "gd_head_vs_ridge_head": rc["gd_vs_ridge"], "eta_lambda": rc["eta_lambda"]},
+        note={"reproduced": "the library's head minimises (1/n)||Phi a - y||^2 + (lambda/2)||a||^2, "
+                            "the talk's formula with lambda' = n lambda / 2",
+              "reproduced with a caveat": "the formula holds; the head loop had not reached "
+                                          "the ridge head after T steps",
+              "not reproduced": "the closed form disagreed with an independent solve"}[vr],
+        tried=(("stacked least squares", "the library's ridge head") if vr == "not reproduced"
+               else ()),
+        section="fl-targets"))
+    si = ck["symmetric_init"]
+    text["fl-si-max"] = f"{si['corrected_max']:g}"
+    text["fl-si-literal"] = f"{si['as_written_max']:.2f}"
+    vsi = zero_init_verdict(si["corrected_max"])
+    findings.append(Finding(
+        "004.symmetric-init", vsi,
+        f"symmetric_init (pairs j, j + m/2), m = {p['lemma1_m'] * 2}, d = {p['a2_d']} and "
+        f"{max(p['lemma1_dims'])}, 2,000 Gaussian inputs each",
+        values={"max_abs_f0_corrected": si["corrected_max"],
+                "max_abs_f0_as_written": si["as_written_max"]},
+        note=(f"with the talk's pairing as written (a_j = -a_(m-j), 1-based) neuron m/2 pairs "
+              f"with itself and neuron m with none: max |f_theta0| = "
+              f"{si['as_written_max']:.2f}" + ("" if vsi == "reproduced" else
+                                                 "; the corrected pairing was not 0 either")),
+        tried=(("the pairing as written",) if vsi == "not reproduced" else ()),
+        section="fl-targets"))
+    ns_ = nonsymmetric
+    e_sym = float(ns_[ns_.init == "symmetric"].error.iloc[0])
+    small = ns_[ns_.init != "symmetric"].sort_values("c")
+    c_small = float(small.c.iloc[0])
+    e_small = float(small.error.iloc[0])
+    vns = nonsymmetric_verdict(e_sym, e_small)
+    text["fl-ns-sym"] = f"{e_sym:.3f}"
+    text["fl-ns-rows"] = ", ".join(f"{e:.3f} at output RMS {f0:.2f}"
+                                   for e, f0 in zip(small.error, small.f0_rms))
+    regime_ns = (f"Algorithm 1 (m = {p['nonsym_m']}, oracle ridge from 3) on make_target d = "
+                 f"{p['width_d']}, r = 2, p = 3, n = {p['width_n']:,}; a_j = +-1, w_j ~ N(0, "
+                 f"c^2 I/(d m)) independent, b = 0, c = "
+                 f"{', '.join(f'{c:g}' for c in p['nonsym_scales'])}, against the symmetric "
+                 f"initialisation on the same data")
+    findings.append(Finding(
+        "004.nonsymmetric-init", vns, regime_ns,
+        values={"error_symmetric": e_sym,
+                **{f"error_c{c:g}": float(e) for c, e in zip(small.c, small.error)},
+                **{f"f0_rms_c{c:g}": float(f) for c, f in zip(small.c, small.f0_rms)}},
+        note={"reproduced": (f"'small' matters: the errors for c = "
+                             f"{', '.join(f'{c:g}' for c in small.c)} are "
+                             f"{', '.join(f'{e:.3f}' for e in small.error)} against "
+                             f"{e_sym:.3f} from the symmetric start; an output at "
+                             "initialisation of the size of the target drowns the first step"),
+              "reproduced with a caveat": (f"at c = {c_small:g} the error is {e_small:.3f} "
+                                           f"against {e_sym:.3f} from the symmetric start"),
+              "not reproduced": (f"at c = {c_small:g} the error is {e_small:.3f} against "
+                                 f"{e_sym:.3f} from the symmetric start")}[vns],
+        tried=((f"scales c = {', '.join(f'{c:g}' for c in p['nonsym_scales'])}",
+                "oracle ridge from 3 values") if vns == "not reproduced" else ()),
+        section="fl-targets"))
+    a1 = ck["assumption1"]
+    text["fl-a1-span"] = f"{a1['out_of_span_max']:.0e}"
+    text["fl-a1-sv"] = f"{a1['mc_sv_excess']:.0e}"
+    text["fl-a1-z"] = f"{a1['mc_vs_exact_over_se']:.2f}"
+    va1 = assumption1_verdict(a1["out_of_span_max"], a1["mc_sv_excess"])
+    findings.append(Finding(
+        "004.assumption1", va1,
+        f"f(x) = g(Bx) with g of make_target (r = 2, p = 3), B = A U, A random invertible "
+        f"(rows linearly independent, not orthonormal), d = {a1['d']}; central-difference "
+        f"Hessians (h = {a1['h']:g}) at {a1['n_points']} points, H from {a1['n_mc']}",
+        values={"hessian_outside_S_max": a1["out_of_span_max"],
+                "H_sv_r+1_over_sv_1": a1["mc_sv_excess"], "H_sv_r_over_sv_1": a1["mc_sv_r"],
+                "exact_rank_H": a1["exact_rank"],
+                "mc_H_vs_exact_over_errorbar": a1["mc_vs_exact_over_se"]},
+        note="" if va1 == "reproduced" else "a Hessian left S* beyond rounding",
+        tried=(("finite-difference steps", "orthonormal and oblique u_i")
+               if va1 == "not reproduced" else ()),
+        section="fl-targets"))
+
+    # population gradient and the series (Lemma 1's section)
+    pg = ck["population_gradient"]
+    text["fl-pg-fd"] = f"{pg['fd_rel_max']:.0e}"
+    text["fl-pg-order"] = f"{pg['taylor_order']:.2f}"
+    text["fl-pg-z"] = f"{pg['z_rms']:.2f}"
+    text["fl-pg-n"] = f"{pg['n']:,}"
+    vpg = population_gradient_verdict(pg["f0_max"], pg["fd_rel_max"], pg["z_rms"])
+    findings.append(Finding(
+        "004.population-gradient", vpg,
+        f"make_target d = {pg['d']}, r = 2, p = 3, symmetric initialisation m = {pg['m']}, b = "
+        f"0; {pg['n']:,} samples: gradient of the empirical loss against central differences "
+        f"and against the talk's chain-rule form; the sample mean against the exact population "
+        f"gradient",
+        values={"max_abs_f0": pg["f0_max"], "fd_relative_error": pg["fd_rel_max"],
+                "taylor_order": pg["taylor_order"],
+                "chain_rule_vs_library": pg["formula_vs_library"],
+                "sample_vs_population_z_rms": pg["z_rms"],
+                "sample_vs_population_z_max": pg["z_max"]},
+        note={"reproduced": "", "not checkable here": "f_theta0 was not 0",
+              "not reproduced": "the gradient disagreed with finite differences or with the "
+                                "population value"}[vpg],
+        tried=(("central differences along 4 directions", "Taylor order")
+               if vpg == "not reproduced" else ()),
+        section="fl-lemma1"))
+    st = series_terms
+    slopes_series = {}
+    for pp in sorted(st.p.unique()):
+        for kk, g in st[(st.p == pp) & (st.k >= 1)].groupby("k"):
+            if (g.norm > 0).all():
+                slopes_series[(int(pp), int(kk))] = _slope(g.d, g.norm)[0]
+    by_k = {}
+    for (pp, kk), v in slopes_series.items():
+        by_k[kk] = v if kk not in by_k or abs(v + kk / 2) > abs(by_k[kk] + kk / 2) else by_k[kk]
+    mc_ratio = float(ratio.mean())
+    vse = series_verdict(by_k, mc_ratio)
+    text["fl-se-slopes"] = ", ".join(f"{v:.2f} (k = {kk})" for kk, v in sorted(by_k.items()))
+    text["fl-se-ps"] = ", ".join(map(str, sorted(st.p.unique())))
+    findings.append(Finding(
+        "004.series-expansion", vse,
+        f"make_target r = 2, p = {', '.join(map(str, sorted(st.p.unique())))}, "
+        f"{SERIES_M} directions of the symmetric initialisation per d, d = "
+        f"{min(st.d)}..{max(st.d)}: norms of the terms of eq. (1), exact; the Monte Carlo "
+        f"check of the sum from the Lemma 1 sweep (p = 3)",
+        values={**{f"slope_term_k{kk}_p{pp}": v for (pp, kk), v in sorted(slopes_series.items())},
+                "mc_error_over_errorbar_mean": mc_ratio},
+        figures=("feature_learning_lemma1_population_gradient",),
+        note={"reproduced": "every non-zero term falls like d^(-k/2) (fitted slopes in "
+                            "values); the k = 0 term is 0 (no constant or linear part) and for "
+                            "p = 3 so is k = 3 (s_4 = 0 and no degree-4 part)",
+              "reproduced with a caveat": "the leading term falls like d^(-1/2), a higher "
+                                          "term does not fall like d^(-k/2)",
+              "not reproduced": "the leading term or the Monte Carlo check of the sum missed",
+              "not checkable here": "no leading term"}[vse],
+        tried=(("p = 3 and 4", "exact series and Monte Carlo") if vse == "not reproduced"
+               else ()),
+        section="fl-lemma1"))
+
+    # Theorem 1 (its bound's implied constant) and latent adaptivity (sample-complexity section)
+    a1c = sc[(sc.method == "algorithm1") & (sc.n >= sc.d**2 * sc.r)].copy()
+    kappa = 1.0  # make_target: H = sqrt(2q/r) U^T U with q = 1/2, so ||H^+|| / sqrt(r) = 1
+    a1c["bound"] = (np.sqrt(a1c.d * a1c.r**a1c.p * kappa ** (2 * a1c.p) / a1c.n)
+                    + np.sqrt(a1c.r**a1c.p * kappa ** (2 * a1c.p) / p["sc_m"])
+                    + a1c.n ** -0.25)
+    a1c["C"] = a1c.l1 / a1c.bound
+
+    def c_slopes(df, log_power=0):
+        if len(df) < 3 or df.d.nunique() < 2 or df.n.nunique() < 2:
+            return float("nan"), float("nan")
+        Amat = np.column_stack([np.ones(len(df)), np.log(df.n), np.log(df.d)])
+        y_ = np.log(df.C.to_numpy(float)) - log_power * np.log(np.log(df.d.to_numpy(float)))
+        coef = np.linalg.lstsq(Amat, y_, rcond=None)[0]
+        return float(coef[1]), float(coef[2])
+
+    s_n, s_d = c_slopes(a1c)
+    s_d_log = {k: c_slopes(a1c, k)[1] for k in (0, 1, 2)}
+    deeper = {c: c_slopes(a1c[a1c.n >= c * a1c.d**2 * a1c.r])[1] for c in (2, 4, 8)}
+    by_p = {int(pp): c_slopes(a1c[a1c.p == pp])[1] for pp in sorted(a1c.p.unique())}
+    vt1 = bound_constant_verdict(s_n, s_d_log)
+    k_log = min((k for k, v in s_d_log.items() if np.isfinite(v) and v <= 0.1), default=None)
+    text["fl-t1-sn"] = f"{s_n:.2f}"
+    text["fl-t1-sd"] = f"{s_d:.2f}"
+    text["fl-t1-sd-log"] = ", ".join(f"{v:.2f} (k = {k})" for k, v in s_d_log.items())
+    text["fl-t1-deeper"] = ", ".join(f"{v:.2f} (n ≥ {c} d² r)" for c, v in deeper.items())
+    text["fl-t1-C"] = (f"{a1c.C.min():.2f} and {a1c.C.max():.2f}" if len(a1c) else "-")
+    text["fl-t1-cells"] = f"{len(a1c)}"
+    findings.append(Finding(
+        "004.thm1", vt1,
+        regime_sc + "; cells with n >= d^2 kappa^2 r (kappa = 1), L1 = test mean absolute "
+        "error (noiseless labels, so the excess loss)",
+        values={"C_slope_in_n": s_n, "C_slope_in_d": s_d,
+                **{f"C_over_log^{k}_d_slope_in_d": v for k, v in s_d_log.items()},
+                **{f"C_slope_in_d_n>={c}d2r": v for c, v in deeper.items()},
+                **{f"C_slope_in_d_p{pp}": v for pp, v in by_p.items()},
+                "C_min": float(a1c.C.min()) if len(a1c) else "none",
+                "C_max": float(a1c.C.max()) if len(a1c) else "none", "cells": len(a1c)},
+        figures=("feature_learning_sample_complexity",),
+        note={"reproduced with a caveat":
+              (f"the implied constant C = L1 / (sqrt(d r^p kappa^2p / n) + sqrt(r^p kappa^2p / "
+               f"m) + n^(-1/4)) falls with n (exponent {s_n:.2f}); in d it grows like "
+               f"d^{s_d:.2f} (deeper in the regime: {text['fl-t1-deeper']}), and "
+               f"C / log^{k_log} d does not grow: a polylogarithmic factor, which the O~ "
+               f"hides. At d <= {int(a1c.d.max()) if len(a1c) else 0} a small power and a "
+               "log look alike, so this checks the bound's shape, not its logarithms; "
+               "constants and the probability 0.99 (one run per cell) are not measured"),
+              "not reproduced": ("the implied constant of the bound grows with n, or with d "
+                                 "faster than log^2 d"),
+              "not checkable here": "fewer than 3 cells inside the theorem's regime"}[vt1],
+        tried=(f"cells with n >= c d^2 r for c = 1, 2, 4, 8 (d exponents {s_d:.2f}, "
+               f"{text['fl-t1-deeper']})",
+               "p = 3 and 4 separately (d exponents " + ", ".join(
+                   f"{v:.2f} for p = {pp}" for pp, v in by_p.items()) + ")",
+               "C / log^k d for k = 0, 1, 2 (d exponents " + text["fl-t1-sd-log"] + ")"),
+        section="fl-sample-complexity"))
+    vla = combined_verdict(vo, vk)
+    findings.append(Finding(
+        "004.latent-adaptivity", vla, regime_sc,
+        values={"wins": wins, "pairs": pairs,
+                **{f"slope_{mm}_p{pp}": v for (mm, pp), v in fits.items() if mm != "rf"}},
+        figures=("feature_learning_sample_complexity",),
+        note={"reproduced with a caveat":
+              f"on f* = g(Ux) Algorithm 1 reaches error {THRESHOLD_SC} before the NTK at {wins} "
+              f"of {pairs} (d, p) pairs and its n grows more slowly in d; the NTK and random "
+              "features stall near the degree-p share while they learn the quadratic part; the "
+              "exponents are not pinned (004.thm1-samples, 004.kernel-dp)",
+              "not reproduced": "Algorithm 1 did not need fewer samples than the NTK, or its n "
+                                "did not grow more slowly in d",
+              "not checkable here": "the NTK reached the threshold at fewer than two d"}[vla],
+        tried=(("oracle ridge for every method", "p = 3 and 4") if vla == "not reproduced"
+               else ()),
+        section="fl-sample-complexity"))
+
+    # the talk's FLOP arithmetic (solvers' section)
+    chol_big = chol.sort_values("n").iloc[-1]
+    rate = float(chol_big.flops / chol_big.seconds)
+    t_small = 1e12 / rate
+    t_big_gpu = 1e21 / TALK_GPU_RATE
+    t_it_gpu = 1e14 / TALK_GPU_RATE
+    t_big_cpu_years = 1e21 / rate / 3.15e7
+    t_it_cpu = 2e14 / rate
+    t_chol_1e4 = (math.exp(a_ch) * 1e4**s_ch) if np.isfinite(s_ch) else float("nan")
+    vfl = flops_verdict(t_small, t_big_gpu, t_it_gpu, rate)
+    text["fl-fl-rate"] = f"{rate:.1e}"
+    text["fl-fl-n"] = f"{int(chol_big.n):,}"
+    text["fl-fl-small"] = f"{t_small:.0f} s"
+    text["fl-fl-chol"] = f"{t_chol_1e4:.0f} s"
+    text["fl-fl-big-years"] = f"{t_big_cpu_years:.1e}"
+    text["fl-fl-big-gpu"] = f"{t_big_gpu / 3.15e7:.1f}"
+    text["fl-fl-it-cpu"] = f"{t_it_cpu / 3600:.1f}"
+    findings.append(Finding(
+        "004.kernel-flops", vfl,
+        f"{regime_sv}; CPU rate measured on the Cholesky solve at n = {int(chol_big.n):,} "
+        f"(2n^3/3 flops), the talk's GPU 1e13 and CPU 1e11 FLOP/s; easy and feasible = within "
+        f"an hour, impossible = more than a year",
+        values={"cpu_rate_measured": rate, "t_1e4_direct_at_measured_rate_s": t_small,
+                "t_1e4_cholesky_extrapolated_s": t_chol_1e4,
+                "t_1e7_direct_gpu_years": t_big_gpu / 3.15e7,
+                "t_1e7_direct_measured_cpu_years": t_big_cpu_years,
+                "t_1e7_iteration_gpu_s": t_it_gpu, "t_1e7_iteration_measured_cpu_h": t_it_cpu / 3600},
+        figures=("feature_learning_solver_scaling",),
+        note={"reproduced": (f"at this machine's one-thread rate a single n = 10^7 iteration "
+                             f"(2n^2 flops) takes {t_it_cpu / 3600:.1f} h: feasible per "
+                             "iteration needs the GPU, as the talk says"),
+              "reproduced with a caveat": "this CPU is faster than the talk's 'CPU max'",
+              "not reproduced": "a classification of the talk failed at these rates"}[vfl],
+        tried=(("the talk's rates and the measured one", "Cholesky flop count 2n^3/3 and n^3")
+               if vfl == "not reproduced" else ()),
+        section="fl-solvers"))
+
+    # the proof sketch's three steps (width section)
+    wr = width
+    a_star = wr[np.isfinite(wr.a_star_norm)].sort_values("m")
+    s_as = _slope(a_star.m, a_star.a_star_norm)[0] if len(a_star) >= 2 else float("nan")
+    vas = a_star_verdict(s_as, len(a_star))
+    text["fl-as-slope"] = f"{s_as:.2f}"
+    text["fl-as-range"] = (f"{int(a_star.m.min())} to {int(a_star.m.max()):,}"
+                           if len(a_star) else "none")
+    text["fl-as-eps"] = f"{LOSS_TARGET_A_STAR:g}"
+    regime_pf = (f"{regime_w}; proof steps 1-2 at repeat 0 and m <= {p['proof_m_max']} (exact "
+                 f"ridge path from one eigendecomposition)")
+    findings.append(Finding(
+        "004.proof-a-star", vas, regime_pf,
+        values={"a_star_norm_slope_in_m": s_as, "widths": len(a_star),
+                **{f"a_star_norm_m{int(mm)}": float(v)
+                   for mm, v in zip(a_star.m, a_star.a_star_norm)}},
+        figures=("feature_learning_width_sweep",),
+        note={"reproduced": (f"a* = the smallest head reaching training MSE / Var f* <= "
+                             f"{LOSS_TARGET_A_STAR:g} on the learned features (the ridge path "
+                             "gives it exactly); the talk's r^p kappa^(2p) factor is not "
+                             "measured, only the m^(-1/2)"),
+              "reproduced with a caveat": "the smallest head norm reaching the loss target "
+                                          "falls with m, more slowly than m^(-1/2)",
+              "not reproduced": "the smallest head norm reaching the loss target does not "
+                                "fall with m",
+              "not checkable here": "the loss target was reached at fewer than 3 widths"}[vas],
+        tried=((f"loss target {LOSS_TARGET_A_STAR:g}", "exact ridge path")
+               if vas == "not reproduced" else ()),
+        section="fl-width"))
+    rn = wr[np.isfinite(wr.matched_train_mse)]
+    vrn = ridge_norm_verdict(rn.matched_train_mse, rn.fresh_train_mse)
+    text["fl-rn-pairs"] = ", ".join(f"{a:.4f} vs {b:.4f} (m = {int(mm)})" for a, b, mm in
+                                    zip(rn.matched_train_mse, rn.fresh_train_mse, rn.m))
+    findings.append(Finding(
+        "004.proof-ridge-norm", vrn, regime_pf,
+        values={f"m{int(mm)}": f"{a:.4g} <= {b:.4g}" for a, b, mm in
+                zip(rn.matched_train_mse, rn.fresh_train_mse, rn.m)},
+        figures=(),
+        note={"reproduced": ("a competitor head fitted on a fresh sample with the same "
+                             "features: the ridge head of the same norm has a training loss no "
+                             "larger, at every width (training MSE / Var f* in values); the "
+                             "head loop reaches that ridge head (004.ridge)"),
+              "not reproduced": "a ridge head of the competitor's norm had a larger loss",
+              "not checkable here": "no width small enough for the exact path"}[vrn],
+        tried=(("exact path by eigendecomposition", "bisection on the ridge")
+               if vrn == "not reproduced" else ()),
+        section="fl-width"))
+    gaps = wr.l1 - wr.train_l1
+    bounds = 2 * wr.rad + wr.conf
+    vrd = rademacher_verdict(gaps, bounds, wr.trivial_l1)
+    text["fl-rd-trivial"] = f"{wr.trivial_l1.mean():.2f}"
+    text["fl-rd-draws"] = f"{RADEMACHER_DRAWS}"
+    text["fl-rd-gap"] = f"{gaps.max():.4f}"
+    text["fl-rd-bound"] = f"{bounds.min():.3f} to {bounds.max():.3f}"
+    text["fl-rd-mc"] = f"{(wr.rad_mc / wr.rad - 1).abs().max():.1%}"
+    findings.append(Finding(
+        "004.proof-rademacher", vrd, regime_w + "; Rademacher complexity of {a^T sigma(W1 x + b): "
+        "||a|| <= ||a_fit||} on the training inputs, confidence term 3 M sqrt(log(200)/(2n))",
+        values={"gap_max": float(gaps.max()), "bound_min": float(bounds.min()),
+                "bound_max": float(bounds.max()),
+                "rad_mc_over_closed_form_min": float((wr.rad_mc / wr.rad).min()),
+                "rad_mc_over_closed_form_max": float((wr.rad_mc / wr.rad).max())},
+        figures=("feature_learning_width_sweep",),
+        note={"reproduced": ("the bound holds at every width and is below the loss of "
+                             "predicting the mean; " + _RAD_TAIL),
+              "reproduced with a caveat": (
+                  f"the bound holds at every width but is loose: {bounds.min():.2f} to "
+                  f"{bounds.max():.2f} against gaps of at most {gaps.max():.3f} and a loss of "
+                  f"{wr.trivial_l1.mean():.2f} for predicting the mean, so it controls "
+                  f"nothing at n = {p['width_n']:,}; " + _RAD_TAIL),
+              "not reproduced": "the generalisation gap exceeded the bound at some width",
+              "not checkable here": "no widths"}[vrd],
+        tried=(("closed form and Monte Carlo complexity",) if vrd == "not reproduced" else ()),
+        section="fl-width"))
+
+    # adaptivity to smoothness and to a low-dimensional support
+    sl = {}
+    for (meth, sv_), g in smoothness.groupby(["method", "s"]):
+        g = g[g.error > SMOOTH_FLOOR]
+        sl.setdefault(meth, {})[float(sv_)] = (_slope(g.n, g.error)[0] if len(g) >= 2
+                                               else float("nan"))
+    vsm = smoothness_verdict(sl)
+    text["fl-ad-smooth"] = "; ".join(
+        f"{meth}: " + ", ".join(f"{v:.2f} (s = {s_:g})" for s_, v in sorted(d_.items()))
+        for meth, d_ in sorted(sl.items()))
+    regime_sm = (f"1-D targets sum_k k^-(s+1/2) cos(pi k (x+1) + phi_k), s = "
+                 f"{', '.join(f'{s_:g}' for s_ in SMOOTHNESS)}, x ~ U[-1, 1], n = "
+                 f"{', '.join(map(str, p['smooth_ns']))}; Gaussian KRR (bandwidth and ridge "
+                 f"tuned on the test set) and a ReLU network of width {p['adapt_m']} with a random "
+                 f"first layer and a ridge head; slopes over errors above {SMOOTH_FLOOR:g}")
+    findings.append(Finding(
+        "004.adaptive-smoothness", vsm, regime_sm,
+        values={f"slope_{meth}_s{s_:g}": v for meth, d_ in sl.items() for s_, v in d_.items()},
+        figures=("feature_learning_adaptivity",),
+        note={"reproduced": ("neither method is told s, and both converge faster on smoother "
+                             "targets; the network's first layer is random (its head is "
+                             "trained), the network of 'NNs' in its simplest form"),
+              "not reproduced": "a method's rate did not improve with the smoothness",
+              "not checkable here": "too few errors above the floor to fit a slope"}[vsm],
+        tried=(("bandwidths 1/32 to 1/2 of the median heuristic", "4 ridges")
+               if vsm == "not reproduced" else ()),
+        section="fl-adaptivity"))
+    ne_su = n_to_reach(support, THRESHOLD_CURSE, by=("method", "support"))
+    nm = {r_.method: float(r_.n_eps) for r_ in ne_su[ne_su.support == "manifold"].itertuples()}
+    nf = {r_.method: float(r_.n_eps) for r_ in ne_su[ne_su.support == "full"].itertuples()}
+    vsu = support_verdict(nm, nf)
+    nsu_max = int(support.n.max())
+    last_su = support[support.n == nsu_max]
+    text["fl-ad-support"] = "; ".join(
+        f"{meth}: {_fmt_n(nm[meth], min(p['support_ns']), nsu_max)} on the manifold, "
+        f"{_fmt_n(nf[meth], min(p['support_ns']), nsu_max)} on the full cube"
+        for meth in sorted(nm))
+    text["fl-ad-support-err"] = "; ".join(
+        f"{meth}: {g[g.support == 'manifold'].error.iloc[0]:.3f} against "
+        f"{g[g.support == 'full'].error.iloc[0]:.2f}" for meth, g in last_su.groupby("method"))
+    text["fl-ad-nmax"] = f"{nsu_max:,}"
+    findings.append(Finding(
+        "004.adaptive-support", vsu,
+        f"the curse's target in 2 dimensions on a curved 2-manifold in R^8 (a bent graph, "
+        f"rotated) against the 8-dimensional target on [0, 1]^8, n = "
+        f"{', '.join(map(str, p['support_ns']))}; the same two methods as for smoothness; "
+        f"threshold {THRESHOLD_CURSE}",
+        values={**{f"n_to_0.1_{meth}_manifold": (v if np.isfinite(v) else f"> {nsu_max}")
+                   for meth, v in nm.items()},
+                **{f"n_to_0.1_{meth}_full": (v if np.isfinite(v) else f"> {nsu_max}")
+                   for meth, v in nf.items()}},
+        figures=("feature_learning_adaptivity",),
+        note={"reproduced": ("the ambient dimension is 8 in both cases; what sets the samples "
+                             "needed is the intrinsic dimension (the network's first layer is "
+                             "random, as for smoothness)"),
+              "not reproduced": "a method did not need fewer samples on the manifold"}[vsu],
+        tried=(("6 bandwidths, 4 ridges",) if vsu == "not reproduced" else ()),
+        section="fl-adaptivity"))
+
+    findings[n_before:] = [held_for_referee(f) for f in findings[n_before:]]
+
     return FeatureLearningChapter(
         curse=curse, curse_n_eps=curse_ne, lemma1=lemma1, lemma1_summary=agg,
         alignment=alignment, alignment_spreads=spreads, sample_complexity=sc, sc_n_eps=ne,
         sc_slopes=fits, assumption2=a2, width=wm.assign(slope=slope_w), solvers=solv,
-        heaviside=hv, text=text, findings=tuple(findings), params=dict(p))
+        heaviside=hv, text=text, findings=tuple(findings), params=dict(p),
+        series_terms=series_terms, nonsymmetric=nonsymmetric, smoothness=smoothness,
+        support=support, checks=checks)
