@@ -248,6 +248,26 @@ def test_q_cost_shape_and_growth():
         ch.q_cost((40,), width=1)
 
 
+def test_q_cost_times_on_one_blas_thread(monkeypatch):
+    # a second BLAS thread spinning on a busy machine inflated the process time of a 200 x 200
+    # eigh a hundredfold and flipped 000.claim5.q-size: the timings must run on one thread
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen = []
+    real = ch.ism_matrix
+
+    def spy(*a, **k):
+        seen.append({d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"})
+        return real(*a, **k)
+
+    monkeypatch.setattr(ch, "ism_matrix", spy)
+    with threadpool_limits(2, user_api="blas"):
+        ch.q_cost((40, 80), width=10, repeats=2, seed=0)
+        after = {d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"}
+    assert seen and all(s == {1} for s in seen)
+    assert after == {2}  # the caller's setting is restored
+
+
 def test_hsic_decrease_verdict():
     assert ch.hsic_decrease_verdict({"objective": 2, "authors": 0}) == "reproduced"
     assert ch.hsic_decrease_verdict({"objective": 0, "cka": 3}) == "reproduced with a caveat"

@@ -60,6 +60,7 @@ from ..layerwise import (
     stiefel_ascent,
     stiefel_gradient,
 )
+from .._threads import limit_threads
 from ..parallel import map_units
 
 __all__ = [
@@ -772,12 +773,23 @@ def q_cost(sizes, *, width: int = 200, n_classes: int = 2, repeats: int = 3,
     ``repeats`` times with :func:`time.process_time` (CPU time of this process, so other jobs on
     the machine do not count) and the smallest time kept. One row per n: ``n``, ``d``,
     ``t_form``, ``t_eig`` (seconds).
+
+    BLAS is pinned to one thread for the timings (:func:`kernelnet._threads.limit_threads`):
+    with a second BLAS thread, process time also counts that thread spinning while it waits
+    for a core, and on a busy machine a 200 x 200 ``eigh`` then "costs" 0.37 s of CPU instead
+    of 0.003 s, at random sizes (measured 2026-12-05, load 3), which made the slope in n an
+    artefact of the load.
     """
     width = check_int(width, "width", minimum=2)
     repeats = check_int(repeats, "repeats", minimum=1)
     rng = as_rng(seed, "seed")
     W = random_stiefel(width, check_int(n_classes, "n_classes", minimum=2, maximum=width),
                        random_state=seed)
+    with limit_threads(1):
+        return _q_cost_rows(sizes, W, rng, width, n_classes, repeats)
+
+
+def _q_cost_rows(sizes, W, rng, width, n_classes, repeats) -> pd.DataFrame:
     rows = []
     for n in sizes:
         n = check_int(n, "sizes", minimum=2 * n_classes)
