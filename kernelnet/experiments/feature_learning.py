@@ -1887,7 +1887,11 @@ def run(*, quick: bool = False, seed: int = 0, threads=1, **params) -> FeatureLe
     solves (three ridges per cell, 21 at n = 8,000: 4 s each) and its kernel matrices (two
     arc-cosine passes per matrix); preconditioned CG on the stored NTK took twice the Cholesky
     time at n = 8,000 (60-120 iterations at ridge 1e-4), and a matrix-free NTK would recompute
-    the kernel at every iteration.
+    the kernel at every iteration. The checks of the talk's remaining statements (series terms,
+    Assumption 1, the population gradient, both initialisations, the ridge head, adaptivity to
+    support and smoothness, the proof sketch on the width sweep) add about 5 s of CPU to the
+    full mode (302 -> 307 s, one thread, numba warm, load average 2-4) and 1 s to the quick
+    mode (2.0 -> 3.0 s); every table and finding published before is unchanged.
 
     ``threads=1`` runs everything on one numba/BLAS thread (see :func:`single_thread`);
     ``threads=None`` leaves the thread settings alone.
@@ -2528,8 +2532,8 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width, series_te
     c_small = float(small.c.iloc[0])
     e_small = float(small.error.iloc[0])
     vns = nonsymmetric_verdict(e_sym, e_small)
-    text["fl-ns-sym"] = f"{e_sym:.3f}"
-    text["fl-ns-rows"] = ", ".join(f"{e:.3f} at output RMS {f0:.2f}"
+    text["fl-ns-sym"] = f"{e_sym:.4f}"
+    text["fl-ns-rows"] = ", ".join(f"{e:.4f} at output RMS {f0:.2f}"
                                    for e, f0 in zip(small.error, small.f0_rms))
     regime_ns = (f"Algorithm 1 (m = {p['nonsym_m']}, oracle ridge from 3) on make_target d = "
                  f"{p['width_d']}, r = 2, p = 3, n = {p['width_n']:,}; a_j = +-1, w_j ~ N(0, "
@@ -2543,13 +2547,13 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width, series_te
                 **{f"f0_rms_c{c:g}": float(f) for c, f in zip(small.c, small.f0_rms)}},
         note={"reproduced": (f"'small' matters: the errors for c = "
                              f"{', '.join(f'{c:g}' for c in small.c)} are "
-                             f"{', '.join(f'{e:.3f}' for e in small.error)} against "
-                             f"{e_sym:.3f} from the symmetric start; an output at "
+                             f"{', '.join(f'{e:.4f}' for e in small.error)} against "
+                             f"{e_sym:.4f} from the symmetric start; an output at "
                              "initialisation of the size of the target drowns the first step"),
-              "reproduced with a caveat": (f"at c = {c_small:g} the error is {e_small:.3f} "
-                                           f"against {e_sym:.3f} from the symmetric start"),
-              "not reproduced": (f"at c = {c_small:g} the error is {e_small:.3f} against "
-                                 f"{e_sym:.3f} from the symmetric start")}[vns],
+              "reproduced with a caveat": (f"at c = {c_small:g} the error is {e_small:.4f} "
+                                           f"against {e_sym:.4f} from the symmetric start"),
+              "not reproduced": (f"at c = {c_small:g} the error is {e_small:.4f} against "
+                                 f"{e_sym:.4f} from the symmetric start")}[vns],
         tried=((f"scales c = {', '.join(f'{c:g}' for c in p['nonsym_scales'])}",
                 "oracle ridge from 3 values") if vns == "not reproduced" else ()),
         section="fl-targets"))
@@ -2794,7 +2798,7 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width, series_te
     text["fl-rd-draws"] = f"{RADEMACHER_DRAWS}"
     text["fl-rd-gap"] = f"{gaps.max():.4f}"
     text["fl-rd-bound"] = f"{bounds.min():.3f} to {bounds.max():.3f}"
-    text["fl-rd-mc"] = f"{(wr.rad_mc / wr.rad - 1).abs().max():.1%}"
+    text["fl-rd-mc"] = f"{(wr.rad_mc / wr.rad).min():.0%} to {(wr.rad_mc / wr.rad).max():.0%}"
     findings.append(Finding(
         "004.proof-rademacher", vrd, regime_w + "; Rademacher complexity of {a^T sigma(W1 x + b): "
         "||a|| <= ||a_fit||} on the training inputs, confidence term 3 M sqrt(log(200)/(2n))",
@@ -2853,7 +2857,7 @@ def _assemble(p, *, curse, lemma1, alignment, sc, solv, hv, a2, width, series_te
         f"{_fmt_n(nf[meth], min(p['support_ns']), nsu_max)} on the full cube"
         for meth in sorted(nm))
     text["fl-ad-support-err"] = "; ".join(
-        f"{meth}: {g[g.support == 'manifold'].error.iloc[0]:.3f} against "
+        f"{meth}: {g[g.support == 'manifold'].error.iloc[0]:.2g} against "
         f"{g[g.support == 'full'].error.iloc[0]:.2f}" for meth, g in last_su.groupby("method"))
     text["fl-ad-nmax"] = f"{nsu_max:,}"
     findings.append(Finding(
