@@ -1889,9 +1889,10 @@ def run(*, quick: bool = False, seed: int = 0, threads=1, **params) -> FeatureLe
     time at n = 8,000 (60-120 iterations at ridge 1e-4), and a matrix-free NTK would recompute
     the kernel at every iteration. The checks of the talk's remaining statements (series terms,
     Assumption 1, the population gradient, both initialisations, the ridge head, adaptivity to
-    support and smoothness, the proof sketch on the width sweep) add about 5 s of CPU to the
-    full mode (302 -> 307 s, one thread, numba warm, load average 2-4) and 1 s to the quick
-    mode (2.0 -> 3.0 s); every table and finding published before is unchanged.
+    support and smoothness, the proof sketch on the width sweep) add 5-10 s of CPU to the
+    full mode (302 s before; 307, 309 and 311 s in three runs after; one thread, numba warm,
+    load average 1-4) and 1 s to the quick mode (2.0 -> 3.0 s); every table and finding
+    published before is unchanged.
 
     ``threads=1`` runs everything on one numba/BLAS thread (see :func:`single_thread`);
     ``threads=None`` leaves the thread settings alone.
