@@ -428,3 +428,27 @@ def test_solver_scaling_runs_only_preconditioned_cg_beyond_others_max_n():
                                    richardson_max_n=100, max_iter=50, seed=1)
     assert set(everything[everything.n == 200].method) == {"cg", "cg+nystrom",
                                                           "richardson+nystrom"}
+
+
+def test_solver_scaling_times_on_one_thread(monkeypatch):
+    # the solve timings decide 004.kernel-cost (a fitted slope): they are CPU times on one BLAS
+    # and one numba thread, whatever the caller's setting (a second thread spinning at a barrier
+    # on a busy machine inflates process time; wall-clock time stretches with the load)
+    import numba
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from kernelnet import solvers
+
+    seen = []
+    real = solvers.solve_direct
+
+    def spy(*a, **k):
+        seen.append(({d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"},
+                     numba.get_num_threads()))
+        return real(*a, **k)
+
+    monkeypatch.setattr(solvers, "solve_direct", spy)
+    with threadpool_limits(2, user_api="blas"):
+        df = ch.solver_scaling((300,), richardson_max_n=300, max_iter=200, seed=0)
+    assert seen and all(s == ({1}, 1) for s in seen)
+    assert (df.seconds >= 0).all() and set(df.method) >= {"cholesky", "cg"}
