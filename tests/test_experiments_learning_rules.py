@@ -231,7 +231,7 @@ def test_chapter_parameters_are_checked():
 def test_run_findings_and_prose_cover_the_notebook():
     res = ex.run(quick=True, seed=0, est_max_draws=100, lc_runs=4, scaling_Ns=(2, 4, 8),
                  scaling_Ms=(1, 2, 4), ln_repeats=2, ln_gd_steps=500,
-                 hebb_T=500, hebb_runs=2, pca_T=2000, perc_datasets=1, bias_draws=500)
+                 hebb_T=500, hebb_runs=2, pca_T=2000, perc_datasets=1, bias_draws=500, upd_draws=500)
     assert chapter_glue_problems(res.findings, ex.prose(res), "05_learning_without_backprop") == []
 
 
@@ -251,3 +251,62 @@ def test_ordering_verdict_branches():
     assert ex.ordering_verdict([5, 5], [3, 4]) == "not reproduced"
     with pytest.raises(ValueError, match="same shape"):
         ex.ordering_verdict([1], [1, 2])
+
+
+# ------------------------------------------------------------------------------------------------
+# the notes' update equations and the deep linear network's gradients (issue 14's rows)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_update_equation_verdicts():
+    # q within 4 sqrt(2 / p_eff) of 1: p_eff = 200 gives a band of +-0.4
+    assert ex.raw_error_verdict(1.1, 200.0, 1.5) == "reproduced"
+    assert ex.raw_error_verdict(1.1, 200.0, 6.0) == "reproduced with a caveat"
+    assert ex.raw_error_verdict(1.6, 200.0, 1.5) == "not reproduced"
+    assert ex.raw_error_verdict(0.5, 200.0, 1.5) == "not reproduced"
+    with pytest.raises(ValueError, match="p_eff"):
+        ex.raw_error_verdict(1.0, 0.0, 1.0)
+    with pytest.raises(ValueError, match="finite"):
+        ex.raw_error_verdict(float("nan"), 100.0, 1.0)
+    assert ex.update_verdict(0.9, 200.0, 0.5) == "reproduced"
+    assert ex.update_verdict(0.9, 200.0, 900.0) == "reproduced with a caveat"
+    assert ex.update_verdict(3.0, 200.0, 0.5) == "not reproduced"
+    assert ex.np_update_verdict(0.9, 200.0, 0.5, 2.0) == "reproduced"
+    assert ex.np_update_verdict(0.9, 200.0, 300.0, 1.9) == "reproduced with a caveat"
+    assert ex.np_update_verdict(0.9, 200.0, 0.5, 1.0) == "not reproduced"  # first-order gap
+    assert ex.np_update_verdict(3.0, 200.0, 0.5, 2.0) == "not reproduced"
+    assert ex.np_update_verdict(0.9, 200.0, 0.5, float("nan")) == "not checkable here"
+
+
+def test_deep_linear_verdicts():
+    assert ex.deep_linear_gradient_verdict(1e-9, 2.0) == "reproduced"
+    assert ex.deep_linear_gradient_verdict(1e-3, 2.0) == "not reproduced"
+    assert ex.deep_linear_gradient_verdict(1e-9, 1.0) == "not reproduced"
+    with pytest.raises(ValueError, match="finite"):
+        ex.deep_linear_gradient_verdict(float("nan"), 2.0)
+    assert ex.degree_verdict([1e-15, 1e-16], [0.2, 0.3]) == "reproduced"
+    assert ex.degree_verdict([1e-4, 1e-16], [0.2, 0.3]) == "not reproduced"
+    assert ex.degree_verdict([1e-15], [1e-12]) == "not reproduced"  # degree too low
+    with pytest.raises(ValueError, match="non-empty"):
+        ex.degree_verdict([], [0.2])
+
+
+def test_experiment_perturbation_update_check():
+    r = ex.perturbation_update_check(sigmas=(0.1, 0.05), n_draws=4000, seed=3, chunk=1500)
+    t = r["table"]
+    # the two WP forms have the same mean: q near 1 (5 spreads); the raw form is noisier and
+    # more so at the smaller sigma (its extra variance grows like E^2 / sigma^2)
+    assert np.all(np.abs(t.q_raw_base - 1) <= 5 * np.sqrt(2 / t.p_eff_raw_base))
+    assert np.all(t.var_ratio > 1) and t.var_ratio.iloc[1] > t.var_ratio.iloc[0]
+    assert np.all(t.cos_np > 0.9) and np.all(t.var_rel_wp > t.var_rel_np)
+    with pytest.raises(ValueError, match="sizes"):
+        ex.perturbation_update_check(sizes=(3, 2))
+    with pytest.raises(ValueError, match="sigmas"):
+        ex.perturbation_update_check(sigmas=(0.1,))
+
+
+def test_experiment_deep_linear_checks():
+    d = ex.deep_linear_checks(n_in=4, n_hidden=3, n_out=2, n=20, seed=2)
+    assert d["grad_err"] < 1e-6 and d["check"].passed
+    assert d["d5_rel"] < 1e-12 and d["g4_rel"] < 1e-12 and d["a4_err"] < 1e-12
+    assert d["d4_rel"] > 1e-3 and d["g3_rel"] > 1e-3 and d["control_d3_rel"] < 1e-12
