@@ -5,6 +5,8 @@ modules import ``map_units`` at the top."""
 import ast
 from pathlib import Path
 
+import pytest
+
 import kernelnet
 
 ROOT = Path(kernelnet.__file__).parent
@@ -55,3 +57,20 @@ def test_map_units_is_imported_at_module_top():
                                                                  for a in node.names):
                         bad.append((name, fn.name))
     assert not bad, f"import map_units at the top of the module: {bad}"
+
+
+
+def _library_modules():
+    import pkgutil
+
+    return sorted(m.name for m in pkgutil.walk_packages(kernelnet.__path__, "kernelnet."))
+
+
+@pytest.mark.parametrize("modname", _library_modules())
+def test_every_name_in_all_exists(modname):
+    # `from module import *` fails on a stale __all__ entry (experiments.diverse_weights listed
+    # a never-defined "run_all" until 2026-12-05)
+    import importlib
+
+    mod = importlib.import_module(modname)
+    assert [n for n in getattr(mod, "__all__", ()) if not hasattr(mod, n)] == []

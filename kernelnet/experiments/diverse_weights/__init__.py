@@ -33,7 +33,6 @@ __all__ = [
     "paired_differences",
     "compare_with_talk",
     "gradient_flow_widths",
-    "run_all",
     "gram_verdict",
     "spectrum_decay_verdict",
     "spectrum_bound_verdict",
