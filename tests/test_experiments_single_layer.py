@@ -297,7 +297,7 @@ def test_block_gn_variants_small():
 def test_run_findings_and_prose_cover_the_notebook():
     res = ex.run(quick=True, seed=0, rank_widths=(2, 20, 120), peaks_widths=(5, 50, 150),
                  n_val=200, recovery_ns=(200, 400), lbfgs_iters=(60, 300), budget_seeds=1,
-                 cg_budgets=(10, 100), adv_iter=8, adv_lambdas=4)
+                 cg_budgets=(10, 100), adv_iter=8, adv_lambdas=4, depth_lines=2)
     assert chapter_glue_problems(res.findings, ex.prose(res), "04_single_layer_networks") == []
 
 
@@ -306,3 +306,72 @@ def test_indefinite_verdict_branches():
     assert ex.indefinite_verdict([0, 0], [3, 4]) == "not reproduced"
     with pytest.raises(ValueError, match="same shape"):
         ex.indefinite_verdict([1], [1, 2])
+
+
+# --------------------------------------------------------------------------------------------
+# the ledger's last rows of seed 001 (issue 14)
+# --------------------------------------------------------------------------------------------
+def test_ledger_verdict_branches():
+    assert ex.separability_verdict(False, [True, True]) == "reproduced"
+    assert ex.separability_verdict(False, [True, False]) == "reproduced with a caveat"
+    assert ex.separability_verdict(True, [True, True]) == "not reproduced"
+    assert ex.separability_verdict(False, [False]) == "not reproduced"
+    with pytest.raises(ValueError, match="embedded_separable"):
+        ex.separability_verdict(False, [])
+    assert ex.linear_fit_verdict(True, 0.5, 1e-15, 1e-15) == "reproduced"
+    assert ex.linear_fit_verdict(True, 6.0, 1e-15, 1e-15) == "reproduced with a caveat"
+    assert ex.linear_fit_verdict(False, 0.5, 1e-15, 1e-15) == "not reproduced"
+    assert ex.linear_fit_verdict(True, 0.5, 1e-15, 1e-3) == "not reproduced"
+    with pytest.raises(ValueError, match="z"):
+        ex.linear_fit_verdict(True, float("nan"), 0.0, 0.0)
+    assert ex.conjecture_verdict(True, 1e-13, 0.8) == "reproduced"
+    assert ex.conjecture_verdict(True, 1e-4, 0.8) == "reproduced with a caveat"
+    assert ex.conjecture_verdict(True, 1e-13, 1e-3) == "reproduced with a caveat"
+    assert ex.conjecture_verdict(False, 1e-13, 0.8) == "not reproduced"
+    assert ex.interpolation_verdict(1e-10, 1e-10, 1e-5) == "reproduced"
+    assert ex.interpolation_verdict(1e-10, 1e-10, 0.05) == "reproduced with a caveat"
+    assert ex.interpolation_verdict(0.03, 1e-9, 1e-5) == "reproduced with a caveat"
+    assert ex.interpolation_verdict(0.03, 1e-3, 1e-5) == "not reproduced"
+    with pytest.raises(ValueError, match="err_exact_best"):
+        ex.interpolation_verdict(0.0, float("nan"), 0.0)
+    assert ex.depth_verdict([[0.0, 0.1, 0.2], [0.3, 0.4, 0.4]]) == "reproduced"
+    assert ex.depth_verdict([[0.0, 0.2, 0.1]]) == "reproduced with a caveat"
+    assert ex.depth_verdict([[0.0, 0.1], [0.5, 0.4]]) == "not reproduced"
+    with pytest.raises(ValueError, match="length"):
+        ex.depth_verdict([[0.1]])
+    assert ex.identity_verdict([1e-16, 1e-13], 1.3) == "reproduced"
+    assert ex.identity_verdict([1e-16], float("nan")) == "reproduced"
+    assert ex.identity_verdict([1e-16], 1e-12) == "reproduced with a caveat"
+    assert ex.identity_verdict([1e-9], 1.3) == "not reproduced"
+    assert ex.identity_verdict([1e-9], 1.3, tol=1e-6) == "reproduced"
+    with pytest.raises(ValueError, match="errors"):
+        ex.identity_verdict([], 1.0)
+
+
+def test_ledger_checks_small():
+    sep = ex.separability_check(n=60, m=30, random_state=1)
+    assert not sep["separable_raw"] and sep["separable_lifted"] and sep["accuracy_lifted"] == 1
+    lf = ex.linear_fit_check(n=40, n_f=3, n_rep=200, random_state=1)
+    # E ||residual||^2 / ||C||^2 = (n - n_f) / n for Gaussian C: 5 standard errors
+    assert abs(lf["ratio_mean"] - lf["ratio_closed"]) <= 5 * lf["ratio_se"]
+    assert lf["no_solution_all"] and lf["control_residual"] < 1e-12
+    with pytest.raises(ValueError, match="n_f"):
+        ex.linear_fit_check(n=3, n_f=3)
+    cj = ex.conjecture_fit_check(n=30, ms=(30, 45), random_state=1)
+    nl = cj[cj.activation != "identity"]
+    assert (nl["rank"] == 30).all() and nl.resid_lstsq.max() < 1e-8
+    assert cj[cj.activation == "identity"].resid_lstsq.min() > 0.1
+    ri = ex.random_labels_interpolation(n=30, ms=(30,), reg=0.0, random_state=1)
+    assert ri.train_rel_error.iloc[0] < 1e-6
+    dp = ex.nonconvexity_vs_depth((1, 3), n=40, n_lines=2, grid=11, random_state=1)
+    assert list(dp.depth) == [1, 3] and dp.frac_negative.between(0, 1).all()
+    with pytest.raises(ValueError, match="weight_scale"):
+        ex.nonconvexity_vs_depth((1, 2), weight_scale="he")
+    vk = ex.vec_kron_check(random_state=1)
+    assert vk["identity_err"] < 1e-14 and vk["matvec_err"] < 1e-14
+    assert vk["jacobian_fd_err"] < 1e-10 and vk["control_row_major_err"] > 0.1
+    ch = ex.gradient_chain_check(n=10, random_state=1)
+    assert max(ch["err_K"], ch["err_b"], ch["err_W"]) < 1e-6 and ch["err_W_as_written"] > 0.1
+    gh = ex.gn_hessian_check(n=15, m=4, n_f=3, random_state=1)
+    assert gh["fd_err"] < 1e-6 and gh["lib_err"] < 1e-12 and gh["gn_min_eig_rel"] > -1e-12
+    assert gh["second_min_eig"] < 0 < gh["second_max_eig"]

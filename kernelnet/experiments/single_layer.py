@@ -31,9 +31,11 @@ from ..single_layer import (
     pack,
     random_features,
     single_layer,
+    _softmax_columns,
     softmax_shift_basis,
 )
 from ._prose import formatted, joined, pow10
+from .feature_learning import held_for_referee
 
 __all__ = [
     "rank_vs_width",
@@ -48,6 +50,14 @@ __all__ = [
     "recovery_vs_n",
     "Adversarial",
     "adversarial_example",
+    "separability_check",
+    "linear_fit_check",
+    "conjecture_fit_check",
+    "random_labels_interpolation",
+    "nonconvexity_vs_depth",
+    "vec_kron_check",
+    "gradient_chain_check",
+    "gn_hessian_check",
     "identifiability",
     "curvature_vs_distance",
     "optimiser_budgets",
@@ -63,6 +73,12 @@ __all__ = [
     "coupling_verdict",
     "indefinite_verdict",
     "adversarial_verdict",
+    "separability_verdict",
+    "linear_fit_verdict",
+    "conjecture_verdict",
+    "interpolation_verdict",
+    "depth_verdict",
+    "identity_verdict",
     "PARAMETERS",
     "LECTURE_SIZES",
     "SingleLayerChapter",
@@ -837,6 +853,341 @@ def adversarial_example(*, m: int = 64, max_iter: int = 40, n_lambda: int = 12,
 
 
 # --------------------------------------------------------------------------------------------
+# The ledger's remaining rows of seed 001 (issue 14): separability, linear fit, the
+# conjecture, interpolation, depth, vec-Kronecker, the chain rule and the Hessian in K
+# --------------------------------------------------------------------------------------------
+def _lp_separable(F, y) -> bool:
+    """True when a hyperplane separates the columns of ``F`` by the signs ``y`` (LP feasibility).
+
+    Finds (w, c) with y_j (w^T f_j + c) >= 1 for all j (scale-free margin), by
+    :func:`scipy.optimize.linprog` with a zero objective.
+    """
+    d, n = F.shape
+    A = -(y[:, None] * np.vstack([F, np.ones((1, n))]).T)
+    res = scipy.optimize.linprog(np.zeros(d + 1), A_ub=A, b_ub=-np.ones(n),
+                                 bounds=[(None, None)] * (d + 1), method="highs")
+    return bool(res.status == 0)
+
+
+def _ls_accuracy(F, y) -> float:
+    """Training accuracy of the least-squares linear classifier sign(w^T f + c)."""
+    A = np.vstack([F, np.ones((1, F.shape[1]))]).T
+    w = np.linalg.lstsq(A, y, rcond=None)[0]
+    return float(np.mean(np.sign(A @ w) == y))
+
+
+def separability_check(*, n: int = 200, m: int = 50, noise: float = 0.1, random_state=0):
+    r"""``001.embed-separable``: two concentric rings, before and after an embedding.
+
+    ``n`` points, half on a ring of radius 1 and half of radius 2 (radial noise ``noise``),
+    labels :math:`\pm 1`. Separability by an LP feasibility test and, as a second measure, the
+    training accuracy of a least-squares linear classifier, on the raw points, the lifted
+    points :math:`(y_1, y_2, y_1^2 + y_2^2)` (a higher dimension) and random tanh features
+    :math:`\sigma(KY + b)` of width ``m`` (K, b standard normal: moved and embedded).
+    """
+    n = check_int(n, "n", minimum=4)
+    m = check_int(m, "m", minimum=1)
+    rng = as_rng([random_state, 11])
+    lab = np.where(np.arange(n) < n // 2, -1.0, 1.0)
+    r = np.where(lab < 0, 1.0, 2.0) + noise * rng.standard_normal(n)
+    ang = rng.uniform(0, 2 * np.pi, n)
+    Y = np.vstack([r * np.cos(ang), r * np.sin(ang)])
+    lifted = np.vstack([Y, np.sum(Y**2, axis=0)])
+    Z = np.tanh(rng.standard_normal((m, 2)) @ Y + rng.standard_normal((m, 1)))
+    out = {"n": n, "m": m}
+    for name, F in (("raw", Y), ("lifted", lifted), ("random", Z)):
+        out[f"separable_{name}"] = _lp_separable(F, lab)
+        out[f"accuracy_{name}"] = _ls_accuracy(F, lab)
+    return out
+
+
+def linear_fit_check(*, n: int = 200, n_f: int = 5, n_c: int = 3, n_rep: int = 20,
+                     random_state=0):
+    r"""``001.linear-fit``: :math:`C = WY` with rank(Y) < n, and least squares.
+
+    ``n_rep`` draws of Gaussian :math:`Y` (:math:`n_f \times n`) and :math:`C`
+    (:math:`n_c \times n`). No exact solution: rank([Y; C]) > rank(Y). Least squares
+    :math:`W = CY^\top(YY^\top)^{-1}` (normal equations) against ``lstsq``; its relative
+    squared residual :math:`\|WY - C\|^2/\|C\|^2` against the closed form
+    :math:`\mathbb E = (n - n_f)/n` for Gaussian C independent of Y (the residual is C projected
+    on the :math:`n - n_f` dimensional complement of Y's row space). Control: :math:`C = W_0 Y`
+    is fitted exactly.
+    """
+    n = check_int(n, "n", minimum=2)
+    n_f = check_int(n_f, "n_f", minimum=1)
+    n_c = check_int(n_c, "n_c", minimum=1)
+    n_rep = check_int(n_rep, "n_rep", minimum=2)
+    if n_f >= n:
+        raise ValueError(f"n_f must be below n (rank(Y) < n), got n_f = {n_f}, n = {n}")
+    rng = as_rng([random_state, 12])
+    ratios, no_sol, ne_err, ctrl = [], [], [], []
+    for _ in range(n_rep):
+        Y = rng.standard_normal((n_f, n))
+        C = rng.standard_normal((n_c, n))
+        no_sol.append(np.linalg.matrix_rank(np.vstack([Y, C])) > np.linalg.matrix_rank(Y))
+        W = np.linalg.lstsq(Y.T, C.T, rcond=None)[0].T
+        W_ne = np.linalg.solve(Y @ Y.T, Y @ C.T).T
+        ne_err.append(float(np.max(np.abs(W - W_ne)) / np.max(np.abs(W))))
+        ratios.append(float(np.sum((W @ Y - C) ** 2) / np.sum(C**2)))
+        C0 = rng.standard_normal((n_c, n_f)) @ Y
+        W0 = np.linalg.lstsq(Y.T, C0.T, rcond=None)[0].T
+        ctrl.append(float(np.linalg.norm(W0 @ Y - C0) / np.linalg.norm(C0)))
+    ratios = np.array(ratios)
+    return {"ratio_mean": float(ratios.mean()),
+            "ratio_se": float(ratios.std(ddof=1) / np.sqrt(n_rep)),
+            "ratio_closed": (n - n_f) / n, "no_solution_all": bool(all(no_sol)),
+            "normal_vs_lstsq": max(ne_err), "control_residual": max(ctrl),
+            "n": n, "n_f": n_f, "n_c": n_c, "n_rep": n_rep}
+
+
+def conjecture_fit_check(*, n: int = 200, n_f: int = 5, n_c: int = 3, ms=(200, 300),
+                         activations=("tanh", "relu"), random_state=0):
+    r"""``001.conjecture-fit``: with rank(sigma(KY + b)) = n, W sigma(KY + b) = C exactly.
+
+    Gaussian :math:`Y`, random one-hot :math:`C` (arbitrary labels), :math:`K, b` standard
+    normal, :math:`m \ge n`. :math:`W` two ways: ``lstsq`` of :math:`Z^\top W^\top = C^\top`
+    and :math:`C Z^+` (pseudo-inverse); relative residual :math:`\|WZ - C\|/\|C\|`, beside the
+    rank and the condition number of :math:`Z` (rounding allows about
+    :math:`\epsilon\,\kappa(Z)`). A control: the identity activation (rank n_f + 1) leaves a
+    large residual.
+    """
+    n = check_int(n, "n", minimum=2)
+    rng = as_rng([random_state, 13])
+    Y = rng.standard_normal((n_f, n))
+    C = np.eye(n_c)[:, rng.integers(0, n_c, n)]
+    rows = []
+    for act in tuple(activations) + ("identity",):
+        for m in ms:
+            m = check_int(m, "ms", minimum=1)
+            Z = single_layer(rng.standard_normal((m, n_f)), rng.standard_normal(m), Y, act).Z
+            W1 = np.linalg.lstsq(Z.T, C.T, rcond=None)[0].T
+            W2 = C @ np.linalg.pinv(Z)
+            s = np.linalg.svd(Z, compute_uv=False)
+            rows.append({"activation": act, "m": m, "n": n, "rank": int(np.linalg.matrix_rank(Z)),
+                         "cond": float(s[0] / s[-1]) if s[-1] > 0 else float("inf"),
+                         "resid_lstsq": float(np.linalg.norm(W1 @ Z - C) / np.linalg.norm(C)),
+                         "resid_pinv": float(np.linalg.norm(W2 @ Z - C) / np.linalg.norm(C))})
+    return pd.DataFrame(rows)
+
+
+def random_labels_interpolation(*, n: int = 150, ms=(150, 225), reg: float = 1e-10,
+                                random_state=0) -> pd.DataFrame:
+    r"""``001.random-features.interpolate``: random features fit *any* function of the points.
+
+    Peaks points as in :func:`peaks_random_features`, with i.i.d. standard normal targets (a
+    function with no structure at all); the training relative error of
+    :func:`kernelnet.single_layer.random_features` (tanh, ``reg``) at widths ``ms``, and the
+    number of ill-conditioning warnings SciPy raised for its Gram solve (caught, not shown).
+    """
+    rng = as_rng([random_state, 14])
+    Y, _ = peaks_data(n, random_state=rng)
+    z = rng.standard_normal((1, n))
+    import warnings
+
+    from scipy.linalg import LinAlgWarning
+
+    rows = []
+    for m in ms:
+        with warnings.catch_warnings(record=True) as caught:  # expected: counted, not shown
+            warnings.simplefilter("always", LinAlgWarning)
+            rf = random_features(Y, z, m, reg=reg, random_state=rng)
+        rows.append({"m": int(m), "train_rel_error":
+                     float(np.linalg.norm(rf.predict(Y) - z) / np.linalg.norm(z)),
+                     "ill_conditioned": sum(issubclass(w.category, LinAlgWarning)
+                                            for w in caught)})
+    return pd.DataFrame(rows)
+
+
+def _deep_forward(Ws, bs, Y):
+    H = Y
+    for K, b in zip(Ws[:-1], bs):
+        H = np.tanh(K @ H + b[:, None])
+    return Ws[-1] @ H
+
+
+def nonconvexity_vs_depth(depths=(1, 2, 3, 4), *, n: int = 200, n_f: int = 10, n_c: int = 5,
+                          m: int = 20, n_lines: int = 8, grid: int = 41, radius: float = 2.0,
+                          weight_scale: str = "fan-in", random_state=0) -> pd.DataFrame:
+    r"""``001.nonconvex-depth``: negative curvature along random lines, by number of layers.
+
+    For each depth L (tanh hidden layers of width ``m``, then a linear layer and softmax
+    cross-entropy), a teacher network of that depth generates soft labels from Gaussian inputs
+    (the lecture's inverse crime, deeper); along ``n_lines`` random lines through the truth,
+    every layer's direction scaled to that layer's norm (the slide's convention), the
+    fraction of negative second differences on ``grid`` points in :math:`[-r, r]` (below
+    -1e-12 max|E|: rounding) and the number of interior local minima. Weights
+    :math:`N(0, 1/\text{fan-in})` (``weight_scale="fan-in"``) or :math:`N(0, 1)` as in the
+    lecture's test problem (``"unit"``); biases 0.1.
+    """
+    check_choice(weight_scale, "weight_scale", ("fan-in", "unit"))
+    grid = check_int(grid, "grid", minimum=5)
+    n_lines = check_int(n_lines, "n_lines", minimum=1)
+    rows = []
+    for L in depths:
+        L = check_int(L, "depths", minimum=1)
+        rng = as_rng([random_state, 15, L])
+        Y = rng.standard_normal((n_f, n))
+        dims = [n_f] + [m] * L + [n_c]
+        Ws = [rng.standard_normal((dims[i + 1], dims[i]))
+              / (np.sqrt(dims[i]) if weight_scale == "fan-in" else 1.0)
+              for i in range(L + 1)]
+        bs = [np.full(m, 0.1) for _ in range(L)]
+        C = _softmax_columns(_deep_forward(Ws, bs, Y))[0]
+        ts = np.linspace(-radius, radius, grid)
+        neg, minima = [], []
+        for _ in range(n_lines):
+            Ds = [rng.standard_normal(W.shape) for W in Ws]
+            Ds = [D * np.linalg.norm(W) / np.linalg.norm(D) for D, W in zip(Ds, Ws)]
+            E = np.array([cross_entropy(_deep_forward([W + t * D for W, D in zip(Ws, Ds)], bs,
+                                                      Y), C)[0] for t in ts])
+            d2 = E[2:] - 2 * E[1:-1] + E[:-2]
+            neg.append(float(np.mean(d2 < -1e-12 * np.abs(E).max())))
+            minima.append(int(np.sum((E[1:-1] < E[:-2]) & (E[1:-1] < E[2:]))))
+        rows.append({"depth": L, "frac_negative": float(np.mean(neg)),
+                     "frac_negative_se": float(np.std(neg, ddof=1) / np.sqrt(n_lines))
+                     if n_lines > 1 else float("nan"),
+                     "local_minima_mean": float(np.mean(minima)), "n_lines": n_lines})
+    return pd.DataFrame(rows)
+
+
+def vec_kron_check(*, p: int = 4, q: int = 3, r: int = 5, h: float = 1e-3, random_state=0):
+    r"""``001.vec-kron``: :math:`\mathrm{vec}(AX) = (I\otimes A)\mathrm{vec}(X)` and its mat-vec.
+
+    Column-major vec. Errors (relative, max-abs): the identity itself; the Jacobian of
+    :math:`X \mapsto AX` by central differences (exact for a linear map up to rounding)
+    against :math:`I\otimes A`; :math:`\mathrm{vec}(A\,\mathrm{mat}(v))` against
+    :math:`(I\otimes A)v`. Control: a row-major vec, where the same Kronecker product fails.
+    """
+    rng = as_rng([random_state, 16])
+    A = rng.standard_normal((p, q))
+    X = rng.standard_normal((q, r))
+    v = rng.standard_normal(q * r)
+    J = np.kron(np.eye(r), A)
+
+    def vec(M):
+        return M.ravel(order="F")
+
+    def rel(a, b):
+        return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+    Jfd = np.empty((p * r, q * r))
+    x0 = vec(X)
+    for k in range(q * r):
+        e = np.zeros(q * r)
+        e[k] = h
+        Jfd[:, k] = (vec(A @ (x0 + e).reshape(q, r, order="F"))
+                     - vec(A @ (x0 - e).reshape(q, r, order="F"))) / (2 * h)
+    return {"identity_err": rel(J @ vec(X), vec(A @ X)), "jacobian_fd_err": rel(Jfd, J),
+            "matvec_err": rel(vec(A @ v.reshape(q, r, order="F")), J @ v),
+            "control_row_major_err": rel(J @ X.ravel(), (A @ X).ravel()),
+            "kron_entries": int(J.size), "matvec_flops": int(2 * p * q * r)}
+
+
+def gradient_chain_check(*, n: int = 30, n_f: int = 4, m: int = 6, n_c: int = 3,
+                         h: float = 1e-6, random_state=0):
+    r"""``001.gradient-chain``: the slide's four chain-rule gradients against finite differences.
+
+    :math:`S = WZ`, :math:`Z = \sigma(KY + b)` (tanh, one bias per unit), mean cross-entropy
+    against random soft labels. :math:`\nabla_Z E = W^\top\nabla_S E`,
+    :math:`\nabla_K E = J_K^\top\nabla_Z E`, :math:`\nabla_b E = J_b^\top\nabla_Z E` (the
+    library's :class:`kernelnet.single_layer.SingleLayer` transposes) and
+    :math:`\nabla_W E = \nabla_S E\,Z^\top` against central differences (step ``h``). The
+    slide's item 4 as written, :math:`\nabla_S E\,Y^\top`, has shape :math:`n_c\times n_f`; on a
+    second network with :math:`m = n_f` (where the shapes agree) it is compared too.
+    """
+    rng = as_rng([random_state, 17])
+
+    def grads(m_):
+        Y = rng.standard_normal((n_f, n))
+        K = rng.standard_normal((m_, n_f)) / np.sqrt(n_f)
+        b = 0.1 * rng.standard_normal(m_)
+        W = rng.standard_normal((n_c, m_)) / np.sqrt(m_)
+        C = _softmax_columns(rng.standard_normal((n_c, n)))[0]
+
+        def E(K_, b_, W_):
+            return cross_entropy(W_ @ single_layer(K_, b_, Y).Z, C)[0]
+
+        L = single_layer(K, b, Y)
+        _, G, _ = cross_entropy(W @ L.Z, C)
+        gZ = W.T @ G
+        g = {"K": L.JKt(gZ.ravel(order="F")).reshape(m_, n_f, order="F"),
+             "b": L.Jbt(gZ.ravel(order="F")), "W": G @ L.Z.T}
+        fd = {}
+        for i, P in enumerate((K, b, W)):
+            F = np.zeros_like(P)
+            for idx in np.ndindex(P.shape):
+                e = np.zeros_like(P)
+                e[idx] = h
+                plus, minus = [K, b, W], [K, b, W]
+                plus[i], minus[i] = P + e, P - e
+                F[idx] = (E(*plus) - E(*minus)) / (2 * h)
+            fd["KbW"[i]] = F
+        err = {k: float(np.max(np.abs(g[k] - fd[k])) / np.max(np.abs(fd[k]))) for k in g}
+        as_written = G @ Y.T
+        err_w = (float(np.max(np.abs(as_written - fd["W"])) / np.max(np.abs(fd["W"])))
+                 if as_written.shape == fd["W"].shape else float("nan"))
+        return err, err_w
+
+    err, _ = grads(m)
+    _, err_written = grads(n_f)
+    return {"err_K": err["K"], "err_b": err["b"], "err_W": err["W"],
+            "err_W_as_written": err_written, "n": n, "n_f": n_f, "m": m, "n_c": n_c}
+
+
+def gn_hessian_check(*, n: int = 40, n_f: int = 5, m: int = 8, n_c: int = 3, h: float = 1e-5,
+                     random_state=0):
+    r"""``001.gn-hessian``: the Hessian in K as the slide's two terms, built directly.
+
+    At random weights (not a fit, so :math:`\nabla_Z E \ne 0`) against random soft labels:
+    :math:`(J_K Z)^\top \nabla^2_Z E\,(J_K Z)` from the dense :math:`J_K` (columns of
+    :meth:`SingleLayer.JK`) and :math:`\nabla^2_Z E = (I\otimes W)^\top\nabla^2_S E(I\otimes W)`;
+    the second term :math:`\sum_{ij}\nabla^2_K\sigma(KY+b)_{ij}[\nabla_Z E]_{ij}`, block
+    diagonal over the rows of K with blocks :math:`\sum_j \sigma''(a_{ij})[\nabla_Z E]_{ij}
+    y_j y_j^\top`. Their sum against central differences of the gradient (``fd_err``) and
+    against the library's exact Hessian (``lib_err``); the first term's smallest eigenvalue
+    over its largest (``gn_min_eig_rel``: >= 0 up to rounding when it is positive
+    semi-definite) and the second term's extreme eigenvalues (indefinite when of both signs).
+    """
+    rng = as_rng([random_state, 18])
+    Y = rng.standard_normal((n_f, n))
+    C = _softmax_columns(rng.standard_normal((n_c, n)))[0]
+    prob = SingleLayerProblem(Y, C, m, bias="vector")
+    x = prob.initial_guess(rng)
+    K, b, W = prob.unpack(x)
+    L = single_layer(K, b, Y)
+    _, G, hS = cross_entropy(W @ L.Z, C)
+    nK, nZ = m * n_f, m * n
+    JK = np.column_stack([L.JK(e) for e in np.eye(nK)])
+    HZ = np.column_stack([(W.T @ hS(W @ e.reshape(m, n, order="F"))).ravel(order="F")
+                          for e in np.eye(nZ)])
+    gn = JK.T @ HZ @ JK
+    gZ = W.T @ G
+    D2 = -2.0 * L.Z * L.dsigma  # tanh'' from Z and tanh'
+    second = np.zeros((nK, nK))
+    for i in range(m):
+        idx = i + m * np.arange(n_f)  # row i of K in the column-major vec
+        second[np.ix_(idx, idx)] = (Y * (D2[i] * gZ[i])) @ Y.T
+    total = gn + second
+    Hfd = np.empty((nK, nK))
+    for k in range(nK):
+        e = np.zeros(prob.size)
+        e[k] = h
+        Hfd[:, k] = (prob.loss_and_gradient(x + e)[1][:nK]
+                     - prob.loss_and_gradient(x - e)[1][:nK]) / (2 * h)
+    Hfd = 0.5 * (Hfd + Hfd.T)
+    Hlib = dense_hessian(prob, x, "exact")[:nK, :nK]
+    ev_gn = np.linalg.eigvalsh(0.5 * (gn + gn.T))
+    ev_2 = np.linalg.eigvalsh(second)
+    return {"fd_err": float(np.linalg.norm(total - Hfd) / np.linalg.norm(Hfd)),
+            "lib_err": float(np.linalg.norm(total - Hlib) / np.linalg.norm(Hlib)),
+            "gn_symmetry": float(np.linalg.norm(gn - gn.T) / np.linalg.norm(gn)),
+            "gn_min_eig_rel": float(ev_gn[0] / ev_gn[-1]),
+            "second_min_eig": float(ev_2[0]), "second_max_eig": float(ev_2[-1]),
+            "second_rel": float(np.linalg.norm(second) / np.linalg.norm(total)),
+            "n": n, "n_f": n_f, "m": m, "n_c": n_c}
+
+
+# --------------------------------------------------------------------------------------------
 # Verdicts (small functions; tests/test_experiments_single_layer.py tests each branch)
 # --------------------------------------------------------------------------------------------
 def rank_verdict(identity_max_rank: int, n_f: int, nonlinear_full: int,
@@ -1052,6 +1403,113 @@ def adversarial_verdict(fooled: bool, relative_norm: float, *, small: float = 0.
     return "reproduced" if relative_norm <= small else "reproduced with a caveat"
 
 
+def separability_verdict(raw_separable: bool, embedded_separable) -> str:
+    """``001.embed-separable``: no linear separator before, one after embedding.
+
+    ``embedded_separable`` lists the LP separability of each embedding tried. ``reproduced``
+    when the raw classes are not separable and every embedding makes them so; ``reproduced
+    with a caveat`` when only some do; ``not reproduced`` when the example shows nothing (the
+    raw classes separable, or no embedding separating them).
+    """
+    emb = [bool(v) for v in embedded_separable]
+    if not emb:
+        raise ValueError("embedded_separable must be non-empty")
+    if raw_separable or not any(emb):
+        return "not reproduced"
+    return "reproduced" if all(emb) else "reproduced with a caveat"
+
+
+def linear_fit_verdict(no_solution_all: bool, z: float, normal_vs_lstsq: float,
+                       control_residual: float, *, tol: float = 1e-10) -> str:
+    """``001.linear-fit``: no exact solution, a least-squares one always, with a large residual.
+
+    ``reproduced`` when no draw had an exact solution, the normal equations and ``lstsq``
+    agree and fit a consistent control to ``tol`` (rounding), and the mean residual matches
+    its closed form within 4 standard errors (``|z| <= 4``); ``reproduced with a caveat`` when
+    only the closed form is off; ``not reproduced`` otherwise.
+    """
+    if not np.isfinite(z):
+        raise ValueError(f"z must be finite, got {z!r}")
+    if not (no_solution_all and normal_vs_lstsq <= tol and control_residual <= tol):
+        return "not reproduced"
+    return "reproduced" if abs(z) <= 4 else "reproduced with a caveat"
+
+
+def conjecture_verdict(full_rank: bool, max_residual: float, control_residual: float, *,
+                       tol: float = 1e-8) -> str:
+    """``001.conjecture-fit``: rank n gives an exact fit of any labels.
+
+    ``reproduced`` when every nonlinear Z with m >= n had rank n and W Z = C to ``tol``
+    (relative; rounding grows like eps cond(Z), here below 1e-12) while the identity control
+    (rank n_f + 1) left a large residual (> 0.1); ``reproduced with a caveat`` when the rank was
+    full but the fit only approximate (conditioning), or the control also fitted; ``not
+    reproduced`` when some Z with m >= n was rank deficient.
+    """
+    if not full_rank:
+        return "not reproduced"
+    return ("reproduced" if max_residual <= tol and control_residual > 0.1
+            else "reproduced with a caveat")
+
+
+def interpolation_verdict(err_exact_at_n: float, err_exact_best: float, err_ridge_best: float,
+                          *, tol: float = 1e-6, ridge_tol: float = 1e-3) -> str:
+    """``001.random-features.interpolate``: random K, b and least squares interpolate any labels.
+
+    On i.i.d. random labels, training errors (relative) of least squares (minimum-norm
+    ``lstsq``) at m = n and at the best width tried ("m large enough"), and of the chapter's
+    ridge fit at its best width. ``not reproduced`` when least squares interpolates (``tol``)
+    at no width; ``reproduced`` when it does already at m = n and the ridge fit does too
+    (``ridge_tol``, 0.1 %); ``reproduced with a caveat`` when it takes m > n in floating point
+    or the ridge fit does not interpolate.
+    """
+    for name, v in (("err_exact_at_n", err_exact_at_n), ("err_exact_best", err_exact_best),
+                    ("err_ridge_best", err_ridge_best)):
+        if not np.isfinite(v):
+            raise ValueError(f"{name} must be finite, got {v!r}")
+    if not err_exact_best <= tol:
+        return "not reproduced"
+    if err_exact_at_n <= tol and err_ridge_best <= ridge_tol:
+        return "reproduced"
+    return "reproduced with a caveat"
+
+
+def depth_verdict(fractions_by_scaling) -> str:
+    """``001.nonconvex-depth``: "expect worse when number of layers grows".
+
+    ``fractions_by_scaling``: for each weight scaling tried, the fractions of negative second
+    differences along random lines by increasing depth. ``reproduced`` when every sequence is
+    non-decreasing and rises from the first depth to the last; ``reproduced with a caveat``
+    when every one rises overall but not monotonically; ``not reproduced`` otherwise.
+    """
+    seqs = [np.asarray(s, dtype=float) for s in fractions_by_scaling]
+    if not seqs or any(s.size < 2 or not np.all(np.isfinite(s)) for s in seqs):
+        raise ValueError("fractions_by_scaling must hold finite sequences of length >= 2")
+    if not all(s[-1] > s[0] for s in seqs):
+        return "not reproduced"
+    return ("reproduced" if all(np.all(np.diff(s) >= 0) for s in seqs)
+            else "reproduced with a caveat")
+
+
+def identity_verdict(errors, control_error: float, *, tol: float = 1e-10) -> str:
+    """``001.vec-kron``, ``001.gradient-chain``, ``001.gn-hessian``: formulas against numbers.
+
+    ``errors``: relative errors of each formula against its independent computation (rounding
+    or central differences), all at most ``tol``; ``control_error``: the same comparison for a
+    wrong variant (row-major vec; the slide's Y for Z; ...), which must fail (> 1e3 ``tol``),
+    or NaN when there is no control. ``reproduced`` when the formulas hold and the control
+    fails; ``reproduced with a caveat`` when the control does not discriminate; ``not
+    reproduced`` when a formula fails.
+    """
+    e = np.asarray(errors, dtype=float)
+    if e.size == 0 or not np.all(np.isfinite(e)):
+        raise ValueError("errors must be non-empty and finite")
+    if np.any(e > tol):
+        return "not reproduced"
+    if np.isnan(control_error) or control_error > 1e3 * tol:
+        return "reproduced"
+    return "reproduced with a caveat"
+
+
 # --------------------------------------------------------------------------------------------
 # The chapter
 # --------------------------------------------------------------------------------------------
@@ -1106,6 +1564,11 @@ PARAMETERS = {
     "adv_m": Parameter(int, 32, 64, lambda v: v >= 1, "hidden units of the digits classifier"),
     "adv_iter": Parameter(int, 20, 40, lambda v: v >= 1, "Gauss-Newton iterations (digits)"),
     "adv_lambdas": Parameter(int, 8, 14, lambda v: v >= 1, "penalties tried before bisection"),
+    "depths": Parameter(tuple, (1, 2, 3, 4), (1, 2, 3, 4),
+                        lambda v: _ints_ok(v) and len(v) >= 2 and list(v) == sorted(v),
+                        "numbers of hidden layers compared for non-convexity (increasing)"),
+    "depth_lines": Parameter(int, 8, 32, lambda v: v >= 2,
+                             "random lines per depth and weight scaling (non-convexity)"),
 }
 
 #: The lecture's inverse-crime sizes (seed 001, "Test Problem").
@@ -1132,6 +1595,7 @@ class SingleLayerChapter:
     adversarial: Adversarial
     params: dict
     findings: tuple
+    ledger: dict = None
 
 
 def _landscape_fractions(E):
@@ -1193,9 +1657,179 @@ def run(*, quick: bool = True, seed: int = 0, **params) -> SingleLayerChapter:
     adv = adversarial_example(m=p["adv_m"], max_iter=p["adv_iter"], n_lambda=p["adv_lambdas"],
                               random_state=seed)
     findings = _findings(p, ranks, pk, checks, land, crime, ident, curv, budgets, variants, adv)
+    led = _ledger_checks(p, seed)
+    findings += _ledger_findings(p, led)
     return SingleLayerChapter(ranks, pk, fit, n_ill, checks, land, crime, near, rec, ident, curv,
                               budgets, variants, adv, dict(quick=quick, seed=seed, **p),
-                              tuple(findings))
+                              tuple(findings), led)
+
+
+def _ledger_checks(p, seed):
+    """The checks of the ledger's last rows of seed 001 (small; sizes from ``p``)."""
+    n_tr = p["n_train"]
+    ms = (n_tr, 2 * n_tr, 4 * n_tr)
+    return {
+        "separability": separability_check(random_state=seed),
+        "linear_fit": linear_fit_check(random_state=seed),
+        "conjecture": conjecture_fit_check(random_state=seed),
+        "interp_ridge": random_labels_interpolation(n=n_tr, ms=ms, random_state=seed),
+        "interp_exact": random_labels_interpolation(n=n_tr, ms=(n_tr, 2 * n_tr), reg=0.0,
+                                                    random_state=seed),
+        "depth": {s: nonconvexity_vs_depth(p["depths"], n_lines=p["depth_lines"],
+                                           weight_scale=s, random_state=seed)
+                  for s in ("fan-in", "unit")},
+        "vec_kron": vec_kron_check(random_state=seed),
+        "chain": gradient_chain_check(random_state=seed),
+        "gn_hessian": gn_hessian_check(random_state=seed),
+    }
+
+
+def _ledger_findings(p, led):
+    """Findings of the ledger's last rows of seed 001 (issue 14)."""
+    out = []
+    sep = led["separability"]
+    v = separability_verdict(sep["separable_raw"], [sep["separable_lifted"],
+                                                    sep["separable_random"]])
+    out.append(Finding(
+        "001.embed-separable", v,
+        f"two concentric rings in 2-D (radii 1 and 2, radial noise 0.1), n = {sep['n']}; "
+        f"lifted (y1, y2, y1^2 + y2^2) and {sep['m']} random tanh features; LP separability "
+        "and a least-squares linear classifier",
+        values={k: sep[k] for k in sep if k.startswith(("separable", "accuracy"))},
+        section="sl-rank",
+        note={"reproduced": "the slides' illustration, on an example of ours (the slides show "
+                            "a figure, not data)",
+              "reproduced with a caveat": "only some embeddings separated the rings",
+              "not reproduced": "the example did not show it"}[v],
+        tried=("lifting and random features",) if v == "not reproduced" else ()))
+    lf = led["linear_fit"]
+    z = (lf["ratio_mean"] - lf["ratio_closed"]) / lf["ratio_se"]
+    v = linear_fit_verdict(lf["no_solution_all"], z, lf["normal_vs_lstsq"],
+                           lf["control_residual"])
+    out.append(Finding(
+        "001.linear-fit", v,
+        f"Y, C standard normal, n = {lf['n']}, n_f = {lf['n_f']}, n_c = {lf['n_c']}, "
+        f"{lf['n_rep']} draws; lstsq and the normal equations; a consistent control C = W0 Y",
+        values={"residual_ratio_mean": lf["ratio_mean"], "residual_ratio_se": lf["ratio_se"],
+                "residual_ratio_closed_form": lf["ratio_closed"], "z": float(z),
+                "no_exact_solution_in_every_draw": lf["no_solution_all"],
+                "normal_vs_lstsq": lf["normal_vs_lstsq"],
+                "control_residual": lf["control_residual"]},
+        section="sl-rank",
+        note={"reproduced": "",
+              "reproduced with a caveat": "the residual differs from its closed form",
+              "not reproduced": "an exact solution existed, or least squares failed"}[v],
+        tried=(f"{lf['n_rep']} draws",) if v == "not reproduced" else ()))
+    cj = led["conjecture"]
+    nl = cj[cj.activation != "identity"]
+    ctrl = float(cj[cj.activation == "identity"].resid_lstsq.min())
+    resid = float(nl[["resid_lstsq", "resid_pinv"]].max().max())
+    v = conjecture_verdict(bool((nl["rank"] == nl["n"]).all()), resid, ctrl)
+    out.append(Finding(
+        "001.conjecture-fit", v,
+        "Y standard normal, n = 200, n_f = 5, random one-hot C (n_c = 3), K and b standard "
+        f"normal, m = {', '.join(str(m) for m in sorted(set(nl.m)))}, tanh and ReLU; lstsq and "
+        "the pseudo-inverse; the identity as control",
+        values={"min_rank": int(nl["rank"].min()), "max_residual": resid,
+                "max_cond": float(nl.cond.max()), "identity_residual": ctrl},
+        section="sl-rank",
+        note={"reproduced": "the slide's \"possible ??\" is a plain fact of linear algebra once "
+                            "the rank is n: m >= n unknowns per row, n independent equations",
+              "reproduced with a caveat": "full rank, but the fit is only approximate in "
+                                          "floating point, or the control also fitted",
+              "not reproduced": "a Z with m >= n was rank deficient"}[v],
+        tried=("tanh and ReLU, two widths",) if v == "not reproduced" else ()))
+    ri, ex_ = led["interp_ridge"], led["interp_exact"]
+    err_exact = float(ex_.train_rel_error.iloc[0])
+    v = interpolation_verdict(err_exact, float(ex_.train_rel_error.min()),
+                              float(ri.train_rel_error.min()))
+    out.append(Finding(
+        "001.random-features.interpolate", v,
+        f"peaks points, n = {p['n_train']}, i.i.d. standard normal labels (no structure), tanh, "
+        f"K and b standard normal; least squares (lstsq) at m = "
+        f"{', '.join(str(m) for m in ex_.m)}, ridge lambda = 1e-10 at m = "
+        f"{', '.join(str(m) for m in ri.m)}",
+        values={f"lstsq_at_m_{int(r.m)}": float(r.train_rel_error) for r in ex_.itertuples()}
+        | {f"ridge_at_m_{int(r.m)}": float(r.train_rel_error) for r in ri.itertuples()},
+        figures=("single_layer_peaks",), section="sl-random-features",
+        note={"reproduced": "interpolation of arbitrary labels checked; 'very easy to program' "
+                            "and 'a benchmark' are judgments, not numbers",
+              "reproduced with a caveat": "least squares interpolates arbitrary labels once m "
+                                          "is large enough, but in floating point that can "
+                                          "take m > n, and the ridge fit (lambda = 1e-10) "
+                                          "may not get there (the tanh features of 2-D points "
+                                          "are ill-conditioned); 'very easy to program' and "
+                                          "'a benchmark' are judgments, not numbers",
+              "not reproduced": "random features did not interpolate the labels"}[v],
+        tried=("exact and ridge least squares, m = n to 4n",) if v == "not reproduced"
+        else ()))
+    dp = led["depth"]
+    seqs = {s: t.sort_values("depth").frac_negative.to_numpy() for s, t in dp.items()}
+    v = depth_verdict(list(seqs.values()))
+    out.append(Finding(
+        "001.nonconvex-depth", v,
+        f"tanh networks with {', '.join(map(str, p['depths']))} hidden layers of width 20, "
+        f"n = 200, n_f = 10, n_c = 5, soft labels from a teacher of the same depth; "
+        f"{p['depth_lines']} random lines through the truth (per-layer directions scaled to "
+        "the layer's norm, radius 2, 41 points); weights N(0, 1/fan-in) and N(0, 1)",
+        values={f"frac_negative_{s}_depth{int(d)}": float(f)
+                for s, t in dp.items() for d, f in zip(t.depth, t.frac_negative)},
+        section="sl-nonconvex",
+        note={"reproduced": "measured as the share of negative curvature along random lines "
+                            "through the truth (one measure of 'worse' among several)",
+              "reproduced with a caveat": "the share of negative curvature rises from one "
+                                          "layer to the deepest, but not at every step",
+              "not reproduced": "negative curvature did not grow with depth"}[v],
+        tried=("weights N(0, 1/fan-in) and N(0, 1)",
+               f"{p['depth_lines']} random lines per depth") if v == "not reproduced" else ()))
+    vk = led["vec_kron"]
+    v = identity_verdict([vk["identity_err"], vk["jacobian_fd_err"], vk["matvec_err"]],
+                         vk["control_row_major_err"])
+    out.append(Finding(
+        "001.vec-kron", v, "A 4 x 3, X 3 x 5 standard normal, column-major vec; central "
+        "differences (h = 1e-3, exact for a linear map up to rounding); a row-major vec as "
+        "control",
+        values={k: vk[k] for k in vk},
+        section="sl-jacobians",
+        note={"reproduced": "vec is column-major (stacking columns), as in MATLAB's X(:)",
+              "reproduced with a caveat": "the row-major control did not fail",
+              "not reproduced": "the identity or its mat-vec failed"}[v],
+        tried=("column- and row-major vec",) if v == "not reproduced" else ()))
+    ch = led["chain"]
+    v = identity_verdict([ch["err_K"], ch["err_b"], ch["err_W"]], ch["err_W_as_written"],
+                         tol=1e-6)
+    out.append(Finding(
+        "001.gradient-chain", v,
+        f"tanh, one bias per unit, n = {ch['n']}, n_f = {ch['n_f']}, m = {ch['m']}, "
+        f"n_c = {ch['n_c']}, random soft labels, mean cross-entropy; central differences "
+        "(h = 1e-6); the slide's grad_S E Y^T on a second net with m = n_f",
+        values={k: ch[k] for k in ("err_K", "err_b", "err_W", "err_W_as_written")},
+        section="sl-jacobians",
+        note={"reproduced": "with the errata's Z^T in grad_W E (the slide's Y^T has the wrong "
+                            "shape, and is wrong where the shapes agree)",
+              "reproduced with a caveat": "the slide's Y^T did not differ from Z^T",
+              "not reproduced": "a chain-rule gradient differs from finite differences"}[v],
+        tried=("central differences",) if v == "not reproduced" else ()))
+    gh = led["gn_hessian"]
+    v = identity_verdict([gh["fd_err"], gh["lib_err"], gh["gn_symmetry"],
+                          max(0.0, -gh["gn_min_eig_rel"])], gh["second_rel"], tol=1e-6)
+    out.append(Finding(
+        "001.gn-hessian", v,
+        f"tanh, one bias per unit, n = {gh['n']}, n_f = {gh['n_f']}, m = {gh['m']}, "
+        f"n_c = {gh['n_c']}, random weights and soft labels (not a fit); both terms built "
+        "densely against central differences of the gradient (h = 1e-5) and the library's "
+        "exact Hessian",
+        values={k: gh[k] for k in ("fd_err", "lib_err", "gn_symmetry", "gn_min_eig_rel",
+                                   "second_min_eig", "second_max_eig", "second_rel")},
+        section="sl-gauss-newton",
+        note={"reproduced": "",
+              "reproduced with a caveat": "the first term alone already matched the Hessian "
+                                          "(the second term vanished here)",
+              "not reproduced": "the two terms do not add up to the Hessian, or the first is "
+                                "not positive semi-definite"}[v],
+        tried=("central differences and the library's exact Hessian",)
+        if v == "not reproduced" else ()))
+    return [held_for_referee(f) for f in out]
 
 
 def _findings(p, ranks, pk, checks, land, crime, ident, curv, budgets, variants, adv):
@@ -1594,4 +2228,51 @@ def prose(res: SingleLayerChapter) -> dict:
                              "sl-adv-pafter": adv.prob_after[adv.target],
                              "sl-adv-ptrue-after": adv.prob_after[adv.label]})
     out["sl-adv-maxpix"] = f"{np.abs(adv.perturbed - adv.image).max():.2f}"
+    return out | _ledger_prose(res.ledger, p)
+
+
+def _ledger_prose(led, p) -> dict:
+    """Glued numbers of the ledger's last rows of seed 001."""
+    sep, lf, cj = led["separability"], led["linear_fit"], led["conjecture"]
+    nl = cj[cj.activation != "identity"]
+    out = formatted("", {"sl-led-sep-n": sep["n"], "sl-led-sep-m": sep["m"],
+                         "sl-led-lf-n": lf["n"], "sl-led-lf-nf": lf["n_f"],
+                         "sl-led-lf-rep": lf["n_rep"], "sl-led-cj-rank": int(nl["rank"].min()),
+                         "sl-led-cj-n": int(nl["n"].iloc[0]),
+                         "sl-led-depth-lines": p["depth_lines"]})
+    out["sl-led-sep-acc"] = f"{sep['accuracy_raw']:.0%}"
+    out["sl-led-sep-acc-emb"] = joined([sep["accuracy_lifted"], sep["accuracy_random"]], ".0%",
+                                       sep=" and ")
+    out["sl-led-lf-ratio"] = f"{lf['ratio_mean']:.4f} ± {lf['ratio_se']:.4f}"
+    out["sl-led-lf-closed"] = f"{lf['ratio_closed']:.4f}"
+    resid = float(nl[["resid_lstsq", "resid_pinv"]].max().max())
+    out |= formatted(".1e", {"sl-led-lf-ne": lf["normal_vs_lstsq"],
+                             "sl-led-lf-ctrl": lf["control_residual"],
+                             "sl-led-cj-resid": resid, "sl-led-cj-cond": float(nl.cond.max())})
+    out["sl-led-cj-ms"] = joined(sorted(set(int(m) for m in nl.m)), "", sep=" and ")
+    out["sl-led-cj-ident"] = f"{cj[cj.activation == 'identity'].resid_lstsq.min():.2f}"
+    ri = led["interp_ridge"]
+    ie = led["interp_exact"]
+    out["sl-led-int-exact"] = joined(ie.train_rel_error, ".1e", sep=" and ")
+    out["sl-led-int-exact-ms"] = joined(ie.m, "", sep=" and ")
+    out["sl-led-int-ms"] = joined(ri.m, "", sep=", ")
+    out["sl-led-int-ridge"] = joined(ri.train_rel_error, ".1e", sep=", ")
+    for s, key in (("fan-in", "fanin"), ("unit", "unit")):
+        t = led["depth"][s].sort_values("depth")
+        out[f"sl-led-depth-{key}"] = joined(t.frac_negative, ".3f", sep=", ")
+    out["sl-led-depths"] = joined(p["depths"], "", sep=", ")
+    vk, ch, gh = led["vec_kron"], led["chain"], led["gn_hessian"]
+    out |= formatted(".1e", {
+        "sl-led-vk-err": max(vk["identity_err"], vk["matvec_err"]),
+        "sl-led-vk-fd": vk["jacobian_fd_err"],
+        "sl-led-ch-err": max(ch["err_K"], ch["err_b"], ch["err_W"]),
+        "sl-led-gh-fd": gh["fd_err"], "sl-led-gh-lib": gh["lib_err"],
+        "sl-led-gh-min": gh["gn_min_eig_rel"]})
+    out |= formatted(".2f", {"sl-led-vk-ctrl": vk["control_row_major_err"],
+                             "sl-led-ch-written": ch["err_W_as_written"],
+                             "sl-led-gh-second": gh["second_rel"],
+                             "sl-led-gh-2min": gh["second_min_eig"],
+                             "sl-led-gh-2max": gh["second_max_eig"]})
+    out |= formatted("", {"sl-led-vk-entries": vk["kron_entries"],
+                          "sl-led-vk-flops": vk["matvec_flops"]})
     return out
