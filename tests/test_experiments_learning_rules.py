@@ -310,3 +310,20 @@ def test_experiment_deep_linear_checks():
     assert d["grad_err"] < 1e-6 and d["check"].passed
     assert d["d5_rel"] < 1e-12 and d["g4_rel"] < 1e-12 and d["a4_err"] < 1e-12
     assert d["d4_rel"] > 1e-3 and d["g3_rel"] > 1e-3 and d["control_d3_rel"] < 1e-12
+
+
+def test_mean_test_spread_uses_the_full_covariance():
+    # draws with one common factor: 20 components but about one effective one. q must have
+    # mean 1 and spread sqrt(2 / p_eff) with p_eff from the full covariance (a diagonal
+    # p_eff of about 20 would predict a spread 4 times too small)
+    rng = np.random.default_rng(0)
+    K, P = 400, 20
+    qs, pes = [], []
+    for _ in range(300):
+        x = rng.standard_normal((K, 1)) + 0.1 * rng.standard_normal((K, P))
+        _, cov, q, pe = ex._mean_test(x.sum(axis=0), x.T @ x, K, np.zeros(P))
+        qs.append(q)
+        pes.append(pe)
+    sd = np.sqrt(2 / np.mean(pes))
+    assert np.mean(pes) < 1.5 and abs(np.mean(qs) - 1) < 0.3
+    assert 0.7 < np.std(qs) / sd < 1.3
