@@ -327,7 +327,7 @@ def test_ledger_verdict_branches():
     assert ex.conjecture_verdict(True, 1e-13, 0.8) == "reproduced"
     assert ex.conjecture_verdict(True, 1e-4, 0.8) == "reproduced with a caveat"
     assert ex.conjecture_verdict(True, 1e-13, 1e-3) == "reproduced with a caveat"
-    assert ex.conjecture_verdict(False, 1e-13, 0.8) == "not reproduced"
+    assert ex.conjecture_verdict(False, float("nan"), 0.8) == "not reproduced"
     assert ex.interpolation_verdict(1e-10, 1e-10, 1e-5) == "reproduced"
     assert ex.interpolation_verdict(1e-10, 1e-10, 0.05) == "reproduced with a caveat"
     assert ex.interpolation_verdict(0.03, 1e-9, 1e-5) == "reproduced with a caveat"
@@ -337,8 +337,16 @@ def test_ledger_verdict_branches():
     assert ex.depth_verdict([[0.0, 0.1, 0.2], [0.3, 0.4, 0.4]]) == "reproduced"
     assert ex.depth_verdict([[0.0, 0.2, 0.1]]) == "reproduced with a caveat"
     assert ex.depth_verdict([[0.0, 0.1], [0.5, 0.4]]) == "not reproduced"
+    # near saturation a step down within twice its standard error does not count...
+    assert ex.depth_verdict([[0.3, 0.51, 0.50]], [[0.02, 0.02, 0.02]]) == "reproduced"
+    # ...one beyond it does, and a rise within the noise is no rise
+    assert ex.depth_verdict([[0.3, 0.51, 0.40]], [[0.02, 0.02, 0.02]]) == \
+        "reproduced with a caveat"
+    assert ex.depth_verdict([[0.30, 0.33]], [[0.02, 0.02]]) == "not reproduced"
     with pytest.raises(ValueError, match="length"):
         ex.depth_verdict([[0.1]])
+    with pytest.raises(ValueError, match="ses_by_scaling"):
+        ex.depth_verdict([[0.1, 0.2]], [[0.1]])
     assert ex.identity_verdict([1e-16, 1e-13], 1.3) == "reproduced"
     assert ex.identity_verdict([1e-16], float("nan")) == "reproduced"
     assert ex.identity_verdict([1e-16], 1e-12) == "reproduced with a caveat"
