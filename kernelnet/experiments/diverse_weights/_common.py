@@ -1,5 +1,5 @@
 """Small helpers shared by the chapter's experiments: sizes from ``PARAMETERS``, the seed check,
-log-log slopes."""
+log-log slopes, a list joined for prose."""
 
 from __future__ import annotations
 
@@ -28,3 +28,7 @@ def _slope(x, y):
     y = np.asarray(y, dtype=float)
     ok = (x > 0) & (y > 0)
     return float(np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)[0])
+
+
+def _fmt_list(vals):
+    return ", ".join(str(v) for v in vals)

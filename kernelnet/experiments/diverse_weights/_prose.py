@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 
-from ._chapter import DiverseWeightsResult, _fmt_list
+from ._chapter import DiverseWeightsResult
 from ._checks import CERT_CS, CHECK_D
+from ._common import _fmt_list
 from ._spectrum import CONC_BLOCKS, REGIME_D_GAMMA
 from ._verdicts import TAIL_FACTOR, T_LINE, UNDERFIT_RATIO, underfit_ratio
 
