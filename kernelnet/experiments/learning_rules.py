@@ -773,6 +773,25 @@ def perceptron_mistakes(margins=(0.02, 0.05, 0.1, 0.2, 0.4), n=500, d=10, n_data
 # ------------------------------------------------------------------------------------------------
 
 
+def _check_sizes_sigmas(sizes, sigmas):
+    """The layer sizes (at least two layers) and the sigmas (at least two) of the update checks."""
+    sizes = tuple(check_int(s, "sizes", minimum=1) for s in sizes)
+    if len(sizes) < 3:
+        raise ValueError("sizes must describe at least two layers (a nonlinear multi-layer net)")
+    sigmas = [check_positive(s, "sigmas") for s in sigmas]
+    if len(sigmas) < 2:
+        raise ValueError("sigmas must hold at least two values")
+    return sizes, sigmas
+
+
+def _tanh_problem(sizes, rng):
+    """A tanh network (:func:`_tanh_network`), one input x ~ N(0, I) and a target y ~ N(0, 1/4)."""
+    Ws, bs = _tanh_network(sizes, rng)
+    x = rng.standard_normal(sizes[0])
+    y = 0.5 * rng.standard_normal(sizes[-1])
+    return Ws, bs, x, y
+
+
 def _tanh_network(sizes, rng):
     Ws = [rng.standard_normal((sizes[i + 1], sizes[i])) / np.sqrt(sizes[i])
           for i in range(len(sizes) - 1)]
@@ -803,18 +822,11 @@ def perturbation_bias_sweep(sizes=(4, 8, 6, 3), sigmas=(0.3, 0.1, 0.03, 0.01), n
         linear_bias_rel), ``slopes`` (method -> least-squares slope of log bias against
         log sigma over the sigmas <= 0.1), ``P`` (parameters), ``units``, the sizes.
     """
-    sizes = tuple(check_int(s, "sizes", minimum=1) for s in sizes)
-    if len(sizes) < 3:
-        raise ValueError("sizes must describe at least two layers (a nonlinear multi-layer net)")
-    sigmas = [check_positive(s, "sigmas") for s in sigmas]
-    if len(sigmas) < 2:
-        raise ValueError("sigmas must hold at least two values")
+    sizes, sigmas = _check_sizes_sigmas(sizes, sigmas)
     n_draws = check_int(n_draws, "n_draws", minimum=2)
     n_var_draws = check_int(n_var_draws, "n_var_draws", minimum=2)
     rng = as_rng([seed, 0], "seed")
-    Ws, bs = _tanh_network(sizes, rng)
-    x = rng.standard_normal(sizes[0])
-    y = 0.5 * rng.standard_normal(sizes[-1])
+    Ws, bs, x, y = _tanh_problem(sizes, rng)
     lin_W = [rng.standard_normal((sizes[-1], sizes[0])) / np.sqrt(sizes[0])]
     lin_b = [0.1 * rng.standard_normal(sizes[-1])]
     g = lr.mlp_sample_gradient(x, y, Ws, bs)
@@ -912,18 +924,11 @@ def perturbation_update_check(sizes=(4, 8, 6, 3), sigmas=(0.2, 0.1, 0.05, 0.025)
         ``table`` (DataFrame, one row per sigma), ``diff_slope`` (log-log slope of ``diff_rel``
         against sigma: 2 when x~ - x only matters at second order), ``P``, ``sizes``, ``n_draws``.
     """
-    sizes = tuple(check_int(s, "sizes", minimum=1) for s in sizes)
-    if len(sizes) < 3:
-        raise ValueError("sizes must describe at least two layers (a nonlinear multi-layer net)")
-    sigmas = [check_positive(s, "sigmas") for s in sigmas]
-    if len(sigmas) < 2:
-        raise ValueError("sigmas must hold at least two values")
+    sizes, sigmas = _check_sizes_sigmas(sizes, sigmas)
     n_draws = check_int(n_draws, "n_draws", minimum=2)
     chunk = check_int(chunk, "chunk", minimum=1)
     rng = as_rng([seed, 4], "seed")
-    Ws, bs = _tanh_network(sizes, rng)
-    x = rng.standard_normal(sizes[0])
-    y = 0.5 * rng.standard_normal(sizes[-1])
+    Ws, bs, x, y = _tanh_problem(sizes, rng)
     g = lr.mlp_sample_gradient(x, y, Ws, bs)
     g2 = float(g @ g)
     P = g.size
