@@ -1694,7 +1694,7 @@ def _ledger_checks(p, seed):
 
 
 def _ledger_findings(p, led):
-    """Findings of the ledger's last rows of seed 001 (issue 14)."""
+    """Findings of the ledger's last rows of seed 001."""
     out = []
     sep = led["separability"]
     v = separability_verdict(sep["separable_raw"], [sep["separable_lifted"],
@@ -1744,7 +1744,8 @@ def _ledger_findings(p, led):
                 "max_cond_full_rank": float(full.cond.max()) if len(full) else float("nan"),
                 "identity_residual": ctrl},
         section="sl-rank",
-        note={"reproduced": "the slide's \"possible ??\" is a plain fact of linear algebra once "
+        note={"reproduced": "the slide's \"possible\" (with its two question marks) is a plain "
+                            "fact of linear algebra once "
                             "the rank is n: m >= n unknowns per row, n independent equations"
                             + ("" if len(full) == len(nl) else
                                f"; {len(nl) - len(full)} of {len(nl)} random draws fell short of "

@@ -94,7 +94,7 @@ def held_for_referee(finding):
     with the measured verdict and its note kept in the note and the numbers and ``tried`` kept
     as they are (the referee rule of ``CONTRIBUTING.md``: a chapter says a source fails only
     after a referee could not break the check). Any other finding is returned unchanged. Used
-    for the statements this chapter checked last (issue 14's remaining rows).
+    for the statements of chapters 04, 05 and 07 checked last.
     """
     if not (finding.verdict == "not reproduced" or finding.contradicts):
         return finding
