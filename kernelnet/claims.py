@@ -45,6 +45,7 @@ __all__ = [
     "write_record",
     "read_record",
     "verdict_from_counts",
+    "held_for_referee",
 ]
 
 #: The fixed verdict vocabulary, in the order the ledger page explains it.
@@ -196,6 +197,32 @@ def shown_verdict(finding: Finding, quick: bool) -> str:
     if check_bool(quick, "quick") and (finding.verdict in _NEGATIVE or finding.contradicts):
         return PROVISIONAL
     return finding.verdict
+
+
+def held_for_referee(finding: Finding) -> Finding:
+    """A finding that says the source fails, held back until a referee has tried to break it.
+
+    ``not reproduced`` (and a contradicting ``finding of ours``) becomes ``not checked yet``,
+    with the measured verdict and its note kept in the note and the numbers and ``tried`` kept
+    as they are (the referee rule of ``CONTRIBUTING.md``: a chapter says a source fails only
+    after a referee could not break the check). Any other finding is returned unchanged. Used
+    for the statements of chapters 04, 05 and 07 checked last.
+
+    Examples
+    --------
+    >>> f = Finding("004.thm1", "not reproduced", "n = 100", note="grows", tried=("a",))
+    >>> held_for_referee(f).verdict
+    'not checked yet'
+
+    """
+    if not (finding.verdict == "not reproduced" or finding.contradicts):
+        return finding
+    return Finding(finding.claim_id, "not checked yet", finding.regime, values=finding.values,
+                   figures=finding.figures,
+                   note=(f"held for a referee: this run's check reads '{finding.verdict}' "
+                         f"({finding.note}); not published as such until a referee has tried "
+                         "to break it"),
+                   tried=finding.tried, section=finding.section)
 
 
 def verdict_from_counts(n_hold: int, n_total: int, *, caveat_below: int | None = None) -> str:

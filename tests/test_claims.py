@@ -235,3 +235,16 @@ def test_section_labels_reads_myst_targets(tmp_path):
                     {"cell_type": "code", "source": "(sec-b)=\n"}]}
     (tmp_path / "07_demo.ipynb").write_text(json.dumps(nb))
     assert claims.section_labels(tmp_path) == {"sec-a": "07_demo"}
+
+
+def test_held_for_referee():
+    bad = Finding("004.thm1", "not reproduced", "r", values={"x": 1.0}, note="grows",
+                  tried=("a",), section="fl-width")
+    held = claims.held_for_referee(bad)
+    assert held.verdict == "not checked yet" and "not reproduced" in held.note
+    assert held.values == bad.values and held.tried == bad.tried and held.section == "fl-width"
+    ok = Finding("004.thm1", "reproduced with a caveat", "r", note="c")
+    assert claims.held_for_referee(ok) is ok
+    ours = Finding("004.thm1", "finding of ours", "r", note="n", tried=("b",), contradicts=True)
+    assert claims.held_for_referee(ours).verdict == "not checked yet"
+    assert not claims.held_for_referee(ours).contradicts

@@ -296,18 +296,6 @@ def test_proof_step_verdicts():
     assert ch.rademacher_verdict([], [], 0.8) == "not checkable here"
 
 
-def test_held_for_referee():
-    from kernelnet.claims import Finding
-
-    bad = Finding("004.thm1", "not reproduced", "r", values={"x": 1.0}, note="grows",
-                  tried=("a",), section="fl-width")
-    held = ch.held_for_referee(bad)
-    assert held.verdict == "not checked yet" and "not reproduced" in held.note
-    assert held.values == bad.values and held.tried == bad.tried and held.section == "fl-width"
-    ok = Finding("004.thm1", "reproduced with a caveat", "r", note="c")
-    assert ch.held_for_referee(ok) is ok
-
-
 def test_small_checks_hold_on_tiny_sizes():
     a1 = ch.assumption1_check(d=6, r=2, n_points=3, n_mc=20, seed=1)
     assert a1["out_of_span_max"] < 1e-6 and a1["exact_rank"] == 2

@@ -25,7 +25,7 @@ from kernelnet._validation import as_rng, check_int, check_positive
 from kernelnet.checks import derivative_check
 from kernelnet.claims import Finding, Parameter, resolve_parameters
 from kernelnet.experiments._prose import formatted, joined, pow10
-from kernelnet.experiments.feature_learning import held_for_referee
+from kernelnet.claims import held_for_referee
 from kernelnet.parallel import map_units
 
 __all__ = [

@@ -35,7 +35,7 @@ from ..single_layer import (
     softmax_shift_basis,
 )
 from ._prose import formatted, joined, pow10
-from .feature_learning import held_for_referee
+from ..claims import held_for_referee
 
 __all__ = [
     "rank_vs_width",

@@ -7,7 +7,7 @@ them. The library code is in :mod:`kernelnet.feature_learning` and :mod:`kerneln
 
 from __future__ import annotations
 
-from ._assemble import _assemble, _fmt_n, _slope, _verdict_finding, _VERDICT_TEXT, held_for_referee
+from ._assemble import _assemble, _fmt_n, _slope, _verdict_finding, _VERDICT_TEXT
 from ._common import fit_loglog_slope, single_thread
 from ._experiments import (
     _alignment_unit, _cell_data, _curse_unit, _krr_oracle, _lemma1_unit,
@@ -49,7 +49,6 @@ __all__ = [
     "n_to_reach",
     "solver_scaling",
     "heaviside",
-    "held_for_referee",
     "series_terms_sweep",
     "assumption1_check",
     "population_gradient_check",

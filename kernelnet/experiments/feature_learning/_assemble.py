@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ...claims import Finding
+from ...claims import Finding, held_for_referee
 from ._common import fit_loglog_slope
 from ._experiments import n_to_reach
 from ._parameters import (
@@ -85,25 +85,6 @@ _VERDICT_TEXT = {
         tried=("timings on one thread", "CG beside Richardson"),
         section="fl-solvers"),
 }
-
-
-def held_for_referee(finding):
-    """A finding that says the source fails, held back until a referee has tried to break it.
-
-    ``not reproduced`` (and a contradicting ``finding of ours``) becomes ``not checked yet``,
-    with the measured verdict and its note kept in the note and the numbers and ``tried`` kept
-    as they are (the referee rule of ``CONTRIBUTING.md``: a chapter says a source fails only
-    after a referee could not break the check). Any other finding is returned unchanged. Used
-    for the statements of chapters 04, 05 and 07 checked last.
-    """
-    if not (finding.verdict == "not reproduced" or finding.contradicts):
-        return finding
-    return Finding(finding.claim_id, "not checked yet", finding.regime, values=finding.values,
-                   figures=finding.figures,
-                   note=(f"held for a referee: this run's check reads '{finding.verdict}' "
-                         f"({finding.note}); not published as such until a referee has tried "
-                         "to break it"),
-                   tried=finding.tried, section=finding.section)
 
 
 def _verdict_finding(claim_id, verdict, regime, *, values):
