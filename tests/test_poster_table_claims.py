@@ -5,6 +5,8 @@ inputs, the pairing on a constructed folder, and the findings on the committed t
 import json
 import math
 
+import numpy as np
+
 import pandas as pd
 import pytest
 
@@ -151,6 +153,48 @@ def test_budget_effect_and_pairs_per_set(constructed):
     assert n.loc[("cancer", "ce")].n_pairs == 0 and n.loc[("cancer", "ce")].n_other_depth == 1
     assert n.loc[("face", "mse")].pending == 10
     assert len(n) == 2 * len(pt.DATASETS)
+
+
+def test_a_collapsed_budget_fit_is_counted_not_averaged(constructed):
+    """A budget fit whose last hidden layer collapsed has NaN representation columns: the
+    effect counts it and compares both means on the folds where the budget value exists."""
+    folder, committed = constructed
+    dead = _row("wine", "ce", 2, 3, 0.5, 5000, "max_epochs")
+    for c in ("H_star", "MSE", "CE", "C", "T"):
+        dead[c] = None
+    path = folder / "wine__ce__fold02.json"
+    path.write_text(json.dumps({"params": {"max_epochs": 5000}, "row": dead, "layers": [],
+                                "collapsed": ["hidden", "output"]}))
+    p = pt.budget_pairs(folder, committed).set_index(["dataset", "method", "fold"])
+    assert p.loc[("wine", "ce", 2), "collapsed_budget"]
+    assert not p.loc[("wine", "ce", 1), "collapsed_budget"]
+    e = pt.budget_effect(p.reset_index()).set_index(["dataset", "method", "column"])
+    h = e.loc[("wine", "ce", "H_star")]
+    assert h.n_pairs == 2 and h.n_collapsed == 1
+    assert h.capped == pytest.approx(0.9) and h.budget == pytest.approx(0.9)  # fold 1 only
+    acc = e.loc[("wine", "ce", "test_acc")]                   # accuracy exists on both folds
+    assert acc.budget == pytest.approx(0.75) and acc.capped == pytest.approx(0.95)
+    t = pt.budget_table(pt.budget_effect(p.reset_index()))
+    assert t.loc[("wine", "ce"), "collapsed (budget)"] == 1
+    assert t.loc[("wine", "mse"), "collapsed (budget)"] == 0
+
+
+def test_representation_metrics_flags_a_constant_representation():
+    from kernelnet.experiments.poster_table._fold import _representation_metrics
+    from kernelnet.layerwise import output_metrics
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 10)
+    Z = rng.normal(size=(20, 3)) + y[:, None]
+    met, dead = _representation_metrics(Z, y, 1)
+    assert not dead and met == output_metrics(Z, y, random_state=1)
+    met, dead = _representation_metrics(np.tile([0.0, 2.0, 0.0], (20, 1)), y, 1)
+    assert dead and all(math.isnan(v) for v in met.values())
+    assert {"H_star", "MSE", "MSE_authors", "CE", "C", "T"} == set(met)
+    # a nearly constant one is measured, not flagged
+    near = np.tile([0.0, 2.0, 0.0], (20, 1))
+    near[0, 1] += 1e-3
+    assert not _representation_metrics(near, y, 1)[1]
 
 
 def test_budget_pairs_missing_files_and_bad_input(constructed, tmp_path):

@@ -40,6 +40,10 @@ def _folds_frame(committed) -> pd.DataFrame:
 def read_budget_folds(folder) -> pd.DataFrame:
     """The MLP rows of every fold file in ``folder`` (one row per file; ISM files are skipped).
 
+    ``collapsed`` is true when the fit's last hidden layer is one vector for every training
+    point (the fold file's ``collapsed`` list names "hidden"; its representation columns are
+    NaN there, see ``_fold._representation_metrics``).
+
     Raises
     ------
     ValueError
@@ -60,8 +64,10 @@ def read_budget_folds(folder) -> pd.DataFrame:
         rec.update({c: (math.nan if row.get(c) is None else float(row[c]))
                     for c in BUDGET_COLUMNS})
         rec["max_epochs"] = int(params.get("max_epochs", -1))
+        rec["collapsed"] = "hidden" in stored.get("collapsed", ())
         recs.append(rec)
-    cols = ["dataset", "method", "fold", "L", "stop_reason", *BUDGET_COLUMNS, "max_epochs"]
+    cols = ["dataset", "method", "fold", "L", "stop_reason", *BUDGET_COLUMNS, "max_epochs",
+            "collapsed"]
     return pd.DataFrame(recs, columns=cols)
 
 
@@ -84,7 +90,8 @@ def budget_pairs(folder, committed=None) -> pd.DataFrame:
         such a pair compares two networks, not two budgets), ``max_epochs_budget``, for each
         column ``c`` of
         :data:`BUDGET_COLUMNS` ``c_capped``, ``c_budget`` and ``c_diff`` (budget - capped), and
-        ``stop_capped``, ``stop_budget`` (the stop reasons). A budget file without a committed
+        ``stop_capped``, ``stop_budget`` (the stop reasons), ``collapsed_budget`` (the
+        budget fit's last hidden layer collapsed to one vector). A budget file without a committed
         fold (or the reverse) is left out.
 
     Raises
@@ -111,6 +118,7 @@ def budget_pairs(folder, committed=None) -> pd.DataFrame:
         out[f"{col}_capped"] = m[f"{col}_capped"].astype(float)
         out[f"{col}_budget"] = m[f"{col}_budget"].astype(float)
         out[f"{col}_diff"] = out[f"{col}_budget"] - out[f"{col}_capped"]
+    out["collapsed_budget"] = m.collapsed.astype(bool).to_numpy()
     out["stop_capped"] = m.stop_reason_capped.to_numpy()
     out["stop_budget"] = m.stop_reason_budget.to_numpy()
     order = {d: i for i, d in enumerate(DATASETS)}
@@ -128,11 +136,14 @@ def budget_effect(pairs: pd.DataFrame) -> pd.DataFrame:
         ``dataset, method, column, n_pairs`` (pairs of the same depth: only these are
         summed up), ``n_other_depth`` (pairs left out), ``capped, budget`` (means), ``diff``
         (mean of budget - capped), ``max_abs_diff`` (largest per-fold change), ``at_cap``
-        (capped fits that stopped at the cap) and ``budget_at_cap`` (budget fits that stopped
-        at their cap).
+        (capped fits that stopped at the cap), ``budget_at_cap`` (budget fits that stopped
+        at their cap) and ``n_collapsed`` (budget fits whose last hidden layer collapsed to one
+        vector: their representation columns are NaN, and ``capped``, ``budget`` and ``diff``
+        of a column are over the folds where the budget value exists, so both means compare the
+        same folds).
     """
     cols = ["dataset", "method", "column", "n_pairs", "n_other_depth", "capped", "budget", "diff",
-            "max_abs_diff", "at_cap", "budget_at_cap"]
+            "max_abs_diff", "at_cap", "budget_at_cap", "n_collapsed"]
     recs = []
     for (ds, m), g0 in pairs.groupby(["dataset", "method"], sort=False):
         g = g0[g0.same_depth.astype(bool)]
@@ -140,16 +151,18 @@ def budget_effect(pairs: pd.DataFrame) -> pd.DataFrame:
             continue
         at_cap = int((g.stop_capped == "max_epochs").sum())
         b_cap = int((g.stop_budget == "max_epochs").sum())
+        n_dead = int(g.collapsed_budget.astype(bool).sum())
         for col in BUDGET_COLUMNS:
             d = g[f"{col}_diff"].to_numpy(dtype=float)
+            have = g[f"{col}_budget"].notna()
             recs.append({"dataset": ds, "method": m, "column": col, "n_pairs": len(g),
                          "n_other_depth": len(g0) - len(g),
-                         "capped": float(g[f"{col}_capped"].mean()),
-                         "budget": float(g[f"{col}_budget"].mean()),
+                         "capped": float(g[f"{col}_capped"][have].mean()),
+                         "budget": float(g[f"{col}_budget"][have].mean()),
                          "diff": float(np.nanmean(d)) if np.any(~np.isnan(d)) else math.nan,
                          "max_abs_diff": float(np.nanmax(np.abs(d))) if np.any(~np.isnan(d))
                          else math.nan,
-                         "at_cap": at_cap, "budget_at_cap": b_cap})
+                         "at_cap": at_cap, "budget_at_cap": b_cap, "n_collapsed": n_dead})
     return pd.DataFrame(recs, columns=cols)
 
 
@@ -188,7 +201,8 @@ def load_budget(folder=None, committed=None) -> pd.DataFrame:
 
 def budget_table(effect: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     """:func:`budget_effect` as the chapter shows it: one row per (data set, method) with the
-    pairs and the capped fits among them, one cell ``"capped -> budget"`` per column."""
+    pairs and the capped fits among them (and, when any budget fit collapsed, how many did), one
+    cell ``"capped -> budget"`` per column."""
     if effect.empty:
         return pd.DataFrame(columns=["dataset", "method", "fold pairs", "stopped at the cap",
                                      *BUDGET_COLUMNS]).set_index(["dataset", "method"])
@@ -196,6 +210,8 @@ def budget_table(effect: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     for (ds, m), g in effect.groupby(["dataset", "method"], sort=False):
         rec = {"dataset": ds, "method": m, "fold pairs": int(g.n_pairs.iloc[0]),
                "stopped at the cap": int(g.at_cap.iloc[0])}
+        if int(effect.n_collapsed.max()) > 0:
+            rec["collapsed (budget)"] = int(g.n_collapsed.iloc[0])
         for r in g.itertuples():
             rec[r.column] = f"{r.capped:.{digits}g} → {r.budget:.{digits}g}"
         recs.append(rec)

@@ -41,6 +41,32 @@ def _h_trace(values) -> dict:
     }
 
 
+#: The columns :func:`_representation_metrics` leaves NaN for a collapsed representation.
+_COLLAPSE_COLUMNS = ("H_star", "MSE", "MSE_authors", "CE", "C", "T")
+
+
+def _representation_metrics(Z, codes, random_state) -> tuple[dict, bool]:
+    """:func:`~kernelnet.layerwise.output_metrics` of an MLP's representation, and whether it
+    collapsed.
+
+    A representation that is the same vector for every training point (every unit of the last
+    hidden layer dead: seen on adversarial with 30 ReLU layers and 5,000 epochs) carries nothing
+    about the labels: H* and the distance ratio T are 0/0 there, and MSE = 0, C = 1 or the CE
+    of a prior-only classifier would be artefacts of the constant, not measurements. Such a
+    fold gets NaN in every column of ``_COLLAPSE_COLUMNS`` and is flagged (the fold file's
+    ``collapsed`` list), so that summaries count it instead of averaging over it silently.
+
+    Returns
+    -------
+    (dict, bool)
+        The metrics and ``True`` when ``Z`` is constant over the samples.
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    if Z.ndim == 2 and Z.shape[0] > 1 and np.all(Z == Z[0]):
+        return {k: math.nan for k in _COLLAPSE_COLUMNS}, True
+    return output_metrics(Z, codes, random_state=random_state), False
+
+
 def _run_fold(unit: dict, _position_seed=None) -> dict:
     """Fit one (data set, method, fold) and measure the ten columns; optionally write it."""
     ds, method, fold = unit["dataset"], unit["method"], int(unit["fold"])
@@ -53,6 +79,7 @@ def _run_fold(unit: dict, _position_seed=None) -> dict:
     codes_tr, classes = as_labels(ytr, "y")
     t_start = time.perf_counter()
     layers = []
+    collapsed = []
     with limit_threads(1):
         Xtr, Xte = _datasets.authors_preprocessing(
             Xtr, Xte, noise=_datasets.AUTHORS_WS_NOISE if method == "ws" else 0.0,
@@ -95,8 +122,11 @@ def _run_fold(unit: dict, _position_seed=None) -> dict:
                               max_epochs=int(unit["max_epochs"]), random_state=st["model"])
             mlp.fit(Xtr, ytr)
             H = mlp.hidden_output(Xtr)
-            met = output_metrics(H, codes_tr, random_state=st["metrics"])
-            met_out = output_metrics(mlp.output(Xtr), codes_tr, random_state=st["metrics"])
+            met, dead_hidden = _representation_metrics(H, codes_tr, st["metrics"])
+            met_out, dead_out = _representation_metrics(mlp.output(Xtr), codes_tr,
+                                                         st["metrics"])
+            collapsed = [name for name, dead in (("hidden", dead_hidden), ("output", dead_out))
+                         if dead]
             row = {
                 "sigma": math.nan,
                 "L": int(unit["n_layers"]),
@@ -118,6 +148,7 @@ def _run_fold(unit: dict, _position_seed=None) -> dict:
         "params": _unit_params(unit),
         "row": {k: row.get(k) for k in FOLD_COLUMNS},
         "layers": layers,
+        **({"collapsed": collapsed} if collapsed else {}),
         "provenance": {
             "wall_seconds": time.perf_counter() - t_start,
             "finished": _provenance.now(),
