@@ -399,9 +399,10 @@ def write_api_page(source, page, *, package_dir, design) -> list[str]:
     intro = "\n".join(ln for ln in Path(source).read_text(encoding="utf-8").splitlines()
                       if not ln.startswith("%")).rstrip()
     entries = api_modules(package_dir, order_text=floors, chapters_text=chapters)
-    for entry in entries:  # each module the floors name links to its section below
-        short = entry["name"].rsplit(".", 1)[1]
-        floors = re.sub(rf"`{short}(\.py|/)`", rf"{{mod}}`{short}\1 <{entry['name']}>`", floors)
+    named = [e for entry in entries for e in (entry, *(entry.get("children") or ()))]
+    for entry in named:  # each module the floors name by its path links to its section below
+        rel = entry["name"].split(".", 1)[1].replace(".", "/")   # e.g. experiments/layerwise
+        floors = re.sub(rf"`{rel}(\.py|/)`", rf"{{mod}}`{rel}\1 <{entry['name']}>`", floors)
     lines = [intro, "", "## The floors", "", floors, ""]
     names = []
 

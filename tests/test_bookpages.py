@@ -132,6 +132,19 @@ def test_api_page_is_intro_floors_and_one_section_per_module(tmp_path):
         design_floors(source)
 
 
+def test_api_page_links_a_submodule_by_its_path_only(tmp_path):
+    """`gamma/two.py` links to pkg.gamma.two; a bare `two.py` (another module's name) does not."""
+    pkg, design = _package(tmp_path)
+    design.write_text("<!-- floors: x -->\n\n1. `beta/`: beta.\n2. `gamma/two.py`: a chapter; "
+                      "not `two.py`.\n\n<!-- /floors -->\n")
+    source = tmp_path / "api.md"
+    source.write_text("# API\n")
+    write_api_page(source, tmp_path / "out.md", package_dir=pkg, design=design)
+    text = (tmp_path / "out.md").read_text()
+    assert "{mod}`gamma/two.py <pkg.gamma.two>`: a chapter" in text
+    assert "not `two.py`." in text
+
+
 def test_design_floors_name_every_public_module():
     """DESIGN.md is the one description of the floors: it names each top-level module."""
     floors = design_floors(ROOT / "DESIGN.md")
