@@ -248,3 +248,22 @@ def test_table_findings_on_the_committed_table():
     # the time finding checks the ordering only, and says so
     assert "ordering" in found["000.table.time"].regime
     assert found["000.table.time"].values["n_sets"] == len(pt.DATASETS)
+
+
+def test_pending_sentence_names_what_is_left_and_its_cost():
+    from kernelnet.experiments.poster_table._prose import pending_sentence
+
+    counts = pd.DataFrame({"dataset": ["wine", "wine", "adversarial", "adversarial"],
+                           "method": ["ce", "mse", "ce", "mse"], "n_pairs": [10, 10, 1, 0],
+                           "n_other_depth": [0, 0, 0, 0], "pending": [0, 0, 9, 10]})
+    folds = pd.DataFrame({"dataset": ["adversarial"] * 3 + ["wine"],
+                          "method": ["ism", "ism", "ce", "ism"], "L": [30, 30, 30, 3]})
+    pairs = pd.DataFrame({"dataset": ["wine", "adversarial"], "time_budget": [2.0, 5338.4]})
+    text = pending_sentence(counts, folds, pairs)
+    assert text == ("Still pending: adversarial: 19 fits, whose MLPs copy ISM's 30 hidden "
+                    "layers; the one budget fit done so far took 5,338 s.")
+    folds.loc[0, "L"] = 28
+    pairs = pd.concat([pairs, pairs.iloc[[1]].assign(time_budget=10.0)])
+    assert "28-30 hidden layers; the 2 budget fits done so far took 10-5,338 s each" in \
+        pending_sentence(counts, folds, pairs)
+    assert pending_sentence(counts.assign(pending=0), folds, pairs) == ""

@@ -313,6 +313,7 @@ def _table_claims_prose(res: PaperTableResult) -> dict:
             f"{r.dataset} {r.method.upper()} {r.n_other_depth}" for r in other.itertuples())
         + ") compare two networks, not two budgets, and are left out until they are refitted."
         if len(other) else "")
+    out["pt-budget-pending"] = pending_sentence(cnt, res.committed.folds, pairs)
     if eff.empty:
         out["pt-budget-text"] = ("md", "No fold has been refitted with the 5,000-epoch budget "
                                        "yet, so the table is empty.")
@@ -348,3 +349,34 @@ def _table_claims_prose(res: PaperTableResult) -> dict:
                               f"mean test accuracy of a row moves by at most "
                               f"{abs(worst['diff']):.3f}")
     return out
+
+
+def pending_sentence(counts: pd.DataFrame, committed_folds: pd.DataFrame,
+                     pairs: pd.DataFrame) -> str:
+    """What is still pending in the 5,000-epoch refit, and what a pending fit costs.
+
+    ``counts`` is ``pairs_per_set``'s table, ``committed_folds`` the committed table's
+    folds (an MLP copies the ISM net's depth ``L`` on its fold), ``pairs`` ``budget_pairs``'
+    table (its ``time_budget``: seconds of the budget fits done). Empty when nothing is pending.
+    """
+    pend = counts[counts.pending > 0]
+    if pend.empty:
+        return ""
+    parts = []
+    for ds, g in pend.groupby("dataset", sort=False):
+        n = int(g.pending.sum())
+        depth = committed_folds[(committed_folds.dataset == ds)
+                                & (committed_folds.method == "ism")].L
+        text = f"{ds}: {n} fit{'s' if n != 1 else ''}"
+        if len(depth):
+            lo, hi = int(depth.min()), int(depth.max())
+            text += (f", whose MLPs copy ISM's {lo} hidden layers" if lo == hi else
+                     f", whose MLPs copy ISM's {lo}-{hi} hidden layers")
+        done = pairs[pairs.dataset == ds] if len(pairs) else pairs
+        if len(done):
+            t = done.time_budget.astype(float)
+            text += (f"; the {len(done)} budget fit{'s' if len(done) != 1 else ''} done so far "
+                     f"took {t.min():,.0f}-{t.max():,.0f} s each" if len(done) > 1 else
+                     f"; the one budget fit done so far took {t.iloc[0]:,.0f} s")
+        parts.append(text)
+    return "Still pending: " + "; ".join(parts) + "."
