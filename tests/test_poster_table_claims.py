@@ -267,3 +267,28 @@ def test_pending_sentence_names_what_is_left_and_its_cost():
     assert "28-30 hidden layers; the 2 budget fits done so far took 10-5,338 s each" in \
         pending_sentence(counts, folds, pairs)
     assert pending_sentence(counts.assign(pending=0), folds, pairs) == ""
+
+
+def test_inside_cap_sentence_separates_rounding_from_a_moved_stop():
+    from kernelnet.experiments.poster_table._prose import inside_cap_sentence
+
+    cols = ("train_acc", "test_acc", "H_star", "C", "T", "CE")
+    base = {f"{c}_diff": 0.0 for c in cols}
+    rows = [dict(base, dataset="wine", method="ce", fold=1, n_epochs_capped=8,
+                 n_epochs_budget=8, stop_capped="loss_floor", stop_budget="loss_floor",
+                 H_star_diff=2e-10)]
+    text = inside_cap_sentence(pd.DataFrame(rows), 20)
+    assert text == ("Of the 1 that stopped inside it, 1 stop at the same epoch in the refit "
+                    "and change by at most 2e-10 in any accuracy or normalised column "
+                    "(rounding), so the budget does not reach them.")
+    rows.append(dict(base, dataset="face", method="ce", fold=5, n_epochs_capped=13,
+                     n_epochs_budget=17, stop_capped="loss_floor", stop_budget="loss_floor",
+                     test_acc_diff=-0.016, H_star_diff=-0.041))
+    rows.append(dict(base, dataset="car", method="mse", fold=2, n_epochs_capped=19,
+                     n_epochs_budget=300, stop_capped="slope", stop_budget="slope"))
+    text = inside_cap_sentence(pd.DataFrame(rows), 20)
+    assert ("face CE fold 5 stops after 13 epochs in the committed fit (loss_floor) and 17 in "
+            "the refit (loss_floor) and changes by up to 0.041, a difference between the two "
+            "runs rather than the budget, since neither reached the cap") in text
+    assert "car MSE fold 2 stops after 19 epochs" in text
+    assert text.endswith("its refit running past the cap.")
