@@ -256,16 +256,19 @@ def test_pending_sentence_names_what_is_left_and_its_cost():
     counts = pd.DataFrame({"dataset": ["wine", "wine", "adversarial", "adversarial"],
                            "method": ["ce", "mse", "ce", "mse"], "n_pairs": [10, 10, 1, 0],
                            "n_other_depth": [0, 0, 0, 0], "pending": [0, 0, 9, 10]})
-    folds = pd.DataFrame({"dataset": ["adversarial"] * 3 + ["wine"],
-                          "method": ["ism", "ism", "ce", "ism"], "L": [30, 30, 30, 3]})
-    pairs = pd.DataFrame({"dataset": ["wine", "adversarial"], "time_budget": [2.0, 5338.4]})
-    text = pending_sentence(counts, folds, pairs)
+    folds = pd.DataFrame({"dataset": ["adversarial"] * 4 + ["wine"],
+                          "method": ["ism", "ism", "ism", "ce", "ism"],
+                          "fold": [1, 2, 3, 1, 1], "L": [30, 30, 4, 30, 3]})
+    pairs = pd.DataFrame({"dataset": ["wine", "adversarial", "adversarial"],
+                          "method": ["ce", "ce", "mse"], "fold": [1, 3, 3],
+                          "time_budget": [2.0, 5338.4, 20.0]})
+    text = pending_sentence(counts, folds, pairs)  # fold 3 (depth 4) is done for both MLPs
     assert text == ("Still pending: adversarial: 19 fits, whose MLPs copy ISM's 30 hidden "
-                    "layers; the one budget fit done so far took 5,338 s.")
+                    "layers; the 2 budget fits done so far took 20-5,338 s each.")
     folds.loc[0, "L"] = 28
-    pairs = pd.concat([pairs, pairs.iloc[[1]].assign(time_budget=10.0)])
-    assert "28-30 hidden layers; the 2 budget fits done so far took 10-5,338 s each" in \
-        pending_sentence(counts, folds, pairs)
+    one = pairs.iloc[[0, 1]]  # MSE fold 3 (depth 4) pending again
+    assert ("4-30 hidden layers; the one budget fit done so far took 5,338 s" in
+            pending_sentence(counts, folds, one))
     assert pending_sentence(counts.assign(pending=0), folds, pairs) == ""
 
 

@@ -355,7 +355,8 @@ def pending_sentence(counts: pd.DataFrame, committed_folds: pd.DataFrame,
 
     ``counts`` is ``pairs_per_set``'s table, ``committed_folds`` the committed table's
     folds (an MLP copies the ISM net's depth ``L`` on its fold), ``pairs`` ``budget_pairs``'
-    table (its ``time_budget``: seconds of the budget fits done). Empty when nothing is pending.
+    table (its ``time_budget``: seconds of the budget fits done; the depths named are those of
+    the folds without a budget file). Empty when nothing is pending.
     """
     pend = counts[counts.pending > 0]
     if pend.empty:
@@ -363,8 +364,12 @@ def pending_sentence(counts: pd.DataFrame, committed_folds: pd.DataFrame,
     parts = []
     for ds, g in pend.groupby("dataset", sort=False):
         n = int(g.pending.sum())
-        depth = committed_folds[(committed_folds.dataset == ds)
-                                & (committed_folds.method == "ism")].L
+        ism = committed_folds[(committed_folds.dataset == ds) & (committed_folds.method == "ism")]
+        done_keys = set() if not len(pairs) or "fold" not in pairs else {
+            (m, int(f)) for m, f in zip(pairs[pairs.dataset == ds].method,
+                                        pairs[pairs.dataset == ds].fold)}
+        open_folds = {int(f) for m in g.method for f in ism.fold if (m, int(f)) not in done_keys}
+        depth = ism[ism.fold.isin(open_folds)].L if open_folds else ism.L
         text = f"{ds}: {n} fit{'s' if n != 1 else ''}"
         if len(depth):
             lo, hi = int(depth.min()), int(depth.max())
