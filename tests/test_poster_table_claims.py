@@ -295,3 +295,21 @@ def test_inside_cap_sentence_separates_rounding_from_a_moved_stop():
             "runs rather than the budget, since neither reached the cap") in text
     assert "car MSE fold 2 stops after 19 epochs" in text
     assert text.endswith("its refit running past the cap.")
+
+
+def test_sgd_miss_reading_names_misses_in_the_authors_budget():
+    from kernelnet.experiments.poster_table._chapter import sgd_miss_reading
+
+    capped = pd.DataFrame({"dataset": ["wine"], "method": ["ce"], "column": ["test_acc"],
+                           "source": ["capped"]})
+    base = "Capped fits are not the authors' regime, so no miss is read as the poster failing."
+    assert sgd_miss_reading(capped) == base
+    assert sgd_miss_reading(capped.iloc[:0]) == base
+    both = pd.concat([capped, capped.assign(dataset="adversarial", method="mse",
+                                            column="train_acc", source="budget")])
+    text = sgd_miss_reading(both)
+    assert text.startswith(base)
+    assert "The miss on adversarial mse train_acc, whose MLPs were refitted" in text
+    assert "is a caveat too" in text
+    two = pd.concat([both, both.iloc[[1]].assign(column="test_acc")])
+    assert "The misses on" in sgd_miss_reading(two) and "are a caveat too" in sgd_miss_reading(two)
