@@ -496,8 +496,10 @@ def _budget_note(pairs: pd.DataFrame) -> str:
     per = ", ".join(f"{ds} {m} {int(g.n_pairs.iloc[0])}"
                     for (ds, m), g in acc.groupby(["dataset", "method"], sort=False))
     te = acc[acc.column == "test_acc"]
+    pending = int(pairs_per_set(pairs).pending.sum())
+    rest = f"; {pending} pending" if pending else "; none pending"
     return ("With the authors' 5,000-epoch budget (results/mlp_budget/folds_5000; fold pairs "
-            f"so far: {per}; the rest pending) the mean test accuracy of a (set, MLP) moves by "
+            f"so far: {per}{rest}) the mean test accuracy of a (set, MLP) moves by "
             f"at most {te['diff'].abs().max():.3f} and a single fold's by at most "
             f"{te.max_abs_diff.max():.3f}; {int(same.stop_budget.eq('max_epochs').sum())} of "
             f"{len(same)} budget fits reach the 5,000-epoch cap")
