@@ -365,17 +365,16 @@ def pending_sentence(counts: pd.DataFrame, committed_folds: pd.DataFrame,
     for ds, g in pend.groupby("dataset", sort=False):
         n = int(g.pending.sum())
         ism = committed_folds[(committed_folds.dataset == ds) & (committed_folds.method == "ism")]
-        done_keys = set() if not len(pairs) or "fold" not in pairs else {
-            (m, int(f)) for m, f in zip(pairs[pairs.dataset == ds].method,
-                                        pairs[pairs.dataset == ds].fold)}
-        open_folds = {int(f) for m in g.method for f in ism.fold if (m, int(f)) not in done_keys}
+        done = pairs[pairs.dataset == ds] if len(pairs) else pairs
+        done_keys = set(zip(done.method, done.fold.astype(int))) if len(done) else set()
+        open_folds = {f for m in g.method for f in ism.fold.astype(int)
+                      if (m, f) not in done_keys}
         depth = ism[ism.fold.isin(open_folds)].L if open_folds else ism.L
         text = f"{ds}: {n} fit{'s' if n != 1 else ''}"
         if len(depth):
             lo, hi = int(depth.min()), int(depth.max())
             text += (f", whose MLPs copy ISM's {lo} hidden layers" if lo == hi else
                      f", whose MLPs copy ISM's {lo}-{hi} hidden layers")
-        done = pairs[pairs.dataset == ds] if len(pairs) else pairs
         if len(done):
             t = done.time_budget.astype(float)
             text += (f"; the {len(done)} budget fit{'s' if len(done) != 1 else ''} done so far "
@@ -383,7 +382,6 @@ def pending_sentence(counts: pd.DataFrame, committed_folds: pd.DataFrame,
                      f"; the one budget fit done so far took {t.iloc[0]:,.0f} s")
         parts.append(text)
     return "Still pending: " + "; ".join(parts) + "."
-
 
 
 def inside_cap_sentence(inside: pd.DataFrame, cap: int) -> str:
