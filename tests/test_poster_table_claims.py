@@ -197,6 +197,61 @@ def test_representation_metrics_flags_a_constant_representation():
     assert not _representation_metrics(near, y, 1)[1]
 
 
+def test_folds_as_read_replaces_only_complete_same_depth_rows(constructed):
+    folder, committed = constructed
+    committed = committed.assign(MSE_authors=0.5)
+    p = pt.budget_pairs(folder, committed)
+    # wine ce has 2 same-depth pairs: complete at n_folds=2, not at 3
+    r = pt.folds_as_read(committed, p, n_folds=2)
+    r = r.set_index(["dataset", "method", "fold"]).sort_index()
+    assert (r.loc[("wine", "ce"), "source"] == "budget").all()
+    assert r.loc[("wine", "ce", 1), "test_acc"] == 1.00          # the refit's value
+    assert r.loc[("wine", "ce", 1), "stop_reason"] == "loss_floor"
+    assert r.loc[("wine", "ce", 1), "n_epochs"] == 130
+    assert math.isnan(r.loc[("wine", "ce", 1), "MSE_authors"])  # not carried by the pairs
+    # wine mse has 1 of 2 folds, cancer ce's refit is at another depth: both stay committed
+    assert r.loc[("wine", "mse", 1), "source"] == "committed"
+    assert r.loc[("wine", "mse", 1), "H_star"] == 0.5
+    assert r.loc[("wine", "mse", 1), "MSE_authors"] == 0.5
+    assert r.loc[("cancer", "ce", 1), "test_acc"] == 0.95
+    assert (r.loc[("wine", "ism"), "source"] == "committed").all()
+    r3 = pt.folds_as_read(committed, p, n_folds=3)
+    assert (r3.source == "committed").all()
+    pd.testing.assert_frame_equal(r3.drop(columns="source"), committed)
+    assert (pt.folds_as_read(committed, p.iloc[:0], n_folds=2).source == "committed").all()
+    for bad in (0, 2.0, "10"):
+        with pytest.raises(ValueError, match="n_folds"):
+            pt.folds_as_read(committed, p, n_folds=bad)
+
+
+def test_comparison_as_read_matches_the_verdicts_mlp_cells():
+    """The figure and the MLP prose of chapter 03 read the same cells as 000.table.sgd."""
+    from kernelnet.experiments.poster_table._chapter import comparison_as_read
+    from kernelnet.experiments.poster_table._prose import differences_caption, mlp_source_sentence
+
+    ref = pt.load_committed()
+    pairs = pt.load_budget(committed=ref)
+    read = comparison_as_read(ref, pairs)
+    mlp = pt.table_checks(ref, pairs)["mlp_accuracy"]
+    m = read.merge(mlp, on=["dataset", "method", "column"])
+    assert len(m) == len(mlp)
+    np.testing.assert_allclose(m.ours_mean, m.ours, rtol=0, atol=1e-12)
+    assert ((m.source_x == "budget") == (m.source_y == "budget")).all()
+    kern = read[read.method.isin(["ism", "ws"])]
+    assert (kern.source == "committed").all() and (kern["diff"] == kern.committed_diff).all()
+    # without refits the read comparison is the committed one
+    none = comparison_as_read(ref, pairs.iloc[:0])
+    assert (none.source == "committed").all()
+    np.testing.assert_array_equal(none["diff"], pt.compare_with_poster(ref.summary)["diff"])
+    assert "capped at 20 epochs where the authors allowed 5,000" in mlp_source_sentence(none, 20)
+    assert "hollow" not in differences_caption(none, 20)
+    n_b = int((read[read.method.isin(["ce", "mse"])].drop_duplicates(["dataset", "method"])
+               .source == "budget").sum())
+    if n_b == 16:
+        assert "(all 16 (set, MLP) rows" in mlp_source_sentence(read, 20)
+        assert "The MLP points of every (set, MLP) row" in differences_caption(read, 20)
+
+
 def test_budget_pairs_missing_files_and_bad_input(constructed, tmp_path):
     folder, committed = constructed
     empty = tmp_path / "empty"
@@ -313,3 +368,7 @@ def test_sgd_miss_reading_names_misses_in_the_authors_budget():
     assert "is a caveat too" in text
     two = pd.concat([both, both.iloc[[1]].assign(column="test_acc")])
     assert "The misses on" in sgd_miss_reading(two) and "are a caveat too" in sgd_miss_reading(two)
+    # every miss on a refitted row: no sentence about capped fits
+    only = sgd_miss_reading(two.iloc[1:])
+    assert not only.startswith("Capped")
+    assert "are read as a caveat, not as the poster failing" in only

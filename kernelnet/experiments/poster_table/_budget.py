@@ -179,6 +179,57 @@ def pairs_per_set(pairs: pd.DataFrame, n_folds: int = 10) -> pd.DataFrame:
     return out
 
 
+#: Columns a refit shares with its committed fold (same fold, seed and depth).
+_KEPT_ON_REFIT = ("dataset", "method", "fold", "n_train", "n_test", "seed", "sigma", "L",
+                  "stop_reason", "source")
+
+
+def folds_as_read(committed, pairs: pd.DataFrame, n_folds: int = 10) -> pd.DataFrame:
+    """The committed folds as the chapter's verdicts read them: each (data set, MLP) whose
+    ``n_folds`` folds all have a 5,000-epoch refit at the same depth takes the refit's
+    columns (:data:`BUDGET_COLUMNS` and its stop reason); every other row is the committed one.
+
+    Parameters
+    ----------
+    committed : PosterTable or DataFrame
+        The capped table (its ``folds``).
+    pairs : pandas.DataFrame
+        :func:`budget_pairs` (or :func:`load_budget`) on the same table; may be empty.
+    n_folds : int
+        Folds a (set, MLP) needs before its refits replace it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The committed ``folds`` with a column ``source``: ``"budget"`` on the replaced MLP rows,
+        ``"committed"`` elsewhere. On a replaced row the columns the pairs do not carry (the
+        output readings ``*_out``, ``MSE_authors``, the HSIC path ``H_*``) are NaN, so no row
+        mixes two fits.
+    """
+    if not isinstance(n_folds, int) or n_folds < 1:
+        raise ValueError(f"n_folds must be a positive int, got {n_folds!r}")
+    f = _folds_frame(committed).copy()
+    f["source"] = "committed"
+    same = pairs[pairs.same_depth.astype(bool)] if len(pairs) else pairs
+    if same.empty:
+        return f
+    for (ds, m), g in same.groupby(["dataset", "method"], sort=False):
+        if len(g) < n_folds:
+            continue
+        by_fold = g.set_index(g.fold.astype(int))
+        rows = f.index[(f.dataset == ds) & (f.method == m)]
+        folds = f.loc[rows, "fold"].astype(int)
+        for col in BUDGET_COLUMNS:
+            if col in f.columns:
+                f.loc[rows, col] = folds.map(by_fold[f"{col}_budget"]).to_numpy()
+        f.loc[rows, "stop_reason"] = folds.map(by_fold["stop_budget"]).to_numpy()
+        for col in f.columns:
+            if col not in _KEPT_ON_REFIT and col not in BUDGET_COLUMNS:
+                f.loc[rows, col] = math.nan
+        f.loc[rows, "source"] = "budget"
+    return f
+
+
 def budget_folder(root=None) -> Path:
     """``results/mlp_budget/folds_5000`` (or ``root/mlp_budget/folds_5000``)."""
     from ._committed import results_dir

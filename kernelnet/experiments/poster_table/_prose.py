@@ -44,8 +44,11 @@ def prose(res: PaperTableResult) -> dict:
     out["pt-ism-acc-list"] = ", ".join(f"{r.dataset} {r.ours:.2f} vs {r.poster:.2f}"
                                        for r in acc.itertuples())
 
+    # the MLP rows as the verdicts read them (5,000-epoch refits where complete)
+    read = res.comparison_read if res.comparison_read is not None else comp
+
     def within(method, cols=None):
-        c = comp[(comp.method == method) & comp.within_poster_std.notna()]
+        c = read[(read.method == method) & read.within_poster_std.notna()]
         if cols is not None:
             c = c[c.column.isin(cols)]
         return f"{int(c.within_poster_std.astype(bool).sum())} of the {len(c)}"
@@ -124,11 +127,14 @@ def prose(res: PaperTableResult) -> dict:
     ws_mse = comp[(comp.method == "ws") & (comp.column == "MSE")]
     out["pt-ws-mse-poster-min"] = f"{ws_mse.poster_mean.min():.2f}"
     # MLPs
-    mlp = comp[comp.method.isin(["ce", "mse"]) & (comp.column == "test_acc")]
+    mlp = read[read.method.isin(["ce", "mse"]) & (read.column == "test_acc")]
     out["pt-mlp-acc-worst"] = f"{mlp['diff'].abs().max():.2f}"
     out["pt-mlp-acc-worst-where"] = "{} ({})".format(
         *mlp.loc[mlp["diff"].abs().idxmax(), ["dataset", "method"]])
-    mlpH = comp[comp.method.isin(["ce", "mse"]) & (comp.column == "H_star")]
+    mlpH = read[read.method.isin(["ce", "mse"]) & (read.column == "H_star")]
+    cap = prov["parameters"]["max_epochs"]
+    out["pt-mlp-source"] = mlp_source_sentence(read, cap)
+    out["pt-diff-caption"] = differences_caption(read, cap)
     out["pt-mlp-H-range"] = f"{mlpH.ours_mean.min():.2f} to {mlpH.ours_mean.max():.2f}"
     mr = res.mlp_readings
     pce = comp[(comp.method == "ce") & (comp.column == "MSE")].poster_mean
@@ -412,3 +418,38 @@ def inside_cap_sentence(inside: pd.DataFrame, cap: int) -> str:
             text += ", its refit running past the cap"
         parts.append(text)
     return f"Of the {len(inside)} that stopped inside it, " + "; ".join(parts) + "."
+
+
+def _budget_rows(read: pd.DataFrame) -> tuple:
+    """(rows read from the 5,000-epoch refits, MLP rows) of a :func:`comparison_as_read`."""
+    rows = read[read.method.isin(["ce", "mse"])].drop_duplicates(["dataset", "method"])
+    return int((rows.source == "budget").sum()), len(rows)
+
+
+def mlp_source_sentence(read: pd.DataFrame, cap: int) -> str:
+    """Where this section's MLP cells come from (``read``: :func:`comparison_as_read`;
+    ``cap``: the committed fits' epoch cap)."""
+    n_b, n = _budget_rows(read)
+    if n_b == 0:
+        return (f"The MLP cells here are the committed fits, capped at {cap} epochs where the "
+                "authors allowed 5,000 (see the Time table).")
+    which = "all" if n_b == n else f"{n_b} of the"
+    rest = "" if n_b == n else f" The other rows are the committed fits, capped at {cap} epochs."
+    return (f"The MLP cells in this section and in the figure above are the authors' 5,000-epoch "
+            f"budget, refitted on the same folds ({which} {n} (set, MLP) rows; "
+            "results/mlp_budget, see the section on the epoch budget); the table above and the "
+            f"Time table show the committed fits, capped at {cap} epochs.{rest}")
+
+
+def differences_caption(read: pd.DataFrame, cap: int) -> str:
+    """The caption of ``paper_table_differences`` (``read``: :func:`comparison_as_read`;
+    ``cap``: the committed fits' epoch cap)."""
+    n_b, n = _budget_rows(read)
+    text = ("Our mean minus the poster's mean for every cell, with the poster's std as error "
+            "bars, as the chapter's verdicts read them.")
+    if n_b:
+        which = "every" if n_b == n else f"{n_b} of the {n}"
+        text += (f" The MLP points of {which} (set, MLP) row are the 5,000-epoch refits "
+                 f"(filled); hollow markers are the committed fits capped at {cap} epochs, "
+                 "where they differ.")
+    return text
