@@ -246,8 +246,9 @@ def rerun_cost_sentence(record: dict | None, chapters=()) -> str:
         text += f" ({_minutes(sum(cpus))} of CPU time)"
     else:
         text += " (wall time only: CPU time was not recorded)"
-    text += (f" on {record.get('cpu_count', '?')} cores, {record.get('jobs', '?')} chapters at a "
-             f"time")
+    jobs = record.get("jobs", "?")
+    text += (f" on {record.get('cpu_count', '?')} cores, "
+             + ("one chapter at a time" if jobs == 1 else f"{jobs} chapters at a time"))
     elapsed = _elapsed(rows)
     if elapsed is not None:
         text += f" ({_minutes(elapsed)} from the first chapter's start to the last one's end)"

@@ -90,6 +90,8 @@ def test_rerun_sentence_names_totals_machine_and_missing_chapters():
     assert "absent" in _timings.rerun_cost_sentence(None)
     full = _record(**{"00_a": {"wall_seconds": 60.0, "cpu_seconds": 80.0}})
     assert "(80 s of CPU time)" in _timings.rerun_cost_sentence(full, ["00_a"])
+    assert "on 2 cores, one chapter at a time," in _timings.rerun_cost_sentence(
+        dict(rec, jobs=1))
 
 
 def _chapter(folder, stem, duration, timings=None):
