@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..._validation import check_int
 from . import DATASETS
 from ._units import _BASELINE_METHODS
 
@@ -206,8 +207,7 @@ def folds_as_read(committed, pairs: pd.DataFrame, n_folds: int = 10) -> pd.DataF
         output readings ``*_out``, ``MSE_authors``, the HSIC path ``H_*``) are NaN, so no row
         mixes two fits.
     """
-    if not isinstance(n_folds, int) or n_folds < 1:
-        raise ValueError(f"n_folds must be a positive int, got {n_folds!r}")
+    n_folds = check_int(n_folds, "n_folds", minimum=1)
     f = _folds_frame(committed).copy()
     f["source"] = "committed"
     same = pairs[pairs.same_depth.astype(bool)] if len(pairs) else pairs
@@ -228,6 +228,14 @@ def folds_as_read(committed, pairs: pd.DataFrame, n_folds: int = 10) -> pd.DataF
                 f.loc[rows, col] = math.nan
         f.loc[rows, "source"] = "budget"
     return f
+
+
+def budget_row_count(cells: pd.DataFrame) -> tuple:
+    """``(rows read from the refits, MLP rows)``: the (data set, MLP) rows of ``cells`` (a frame
+    with ``dataset, method, source``, e.g. :func:`folds_as_read` or a comparison built on it)
+    whose ``source`` is ``"budget"``, and all of its (data set, MLP) rows."""
+    rows = cells[cells.method.isin(_BASELINE_METHODS)].drop_duplicates(["dataset", "method"])
+    return int((rows.source == "budget").sum()), len(rows)
 
 
 def budget_folder(root=None) -> Path:

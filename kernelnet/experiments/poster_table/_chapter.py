@@ -27,8 +27,8 @@ from ._compare import (
     side_by_side,
     time_table,
 )
-from ._budget import (budget_effect, budget_folder, folds_as_read, load_budget,
-                      pairs_per_set)
+from ._budget import (budget_effect, budget_folder, budget_row_count, folds_as_read,
+                      load_budget, pairs_per_set)
 from ._table import PosterTable, poster_table, summarize
 from ._units import _BASELINE_METHODS, _KERNEL_METHODS
 
@@ -529,8 +529,7 @@ def _budget_note(pairs: pd.DataFrame) -> str:
 def _mlp_budget_lead(mlp: pd.DataFrame) -> str:
     """How many (set, MLP) rows 000.q1-vs-backprop reads from the 5,000-epoch refits
     (``mlp``: ``table_checks(...)["mlp_accuracy"]``), leading into :func:`_budget_note`."""
-    rows = mlp.drop_duplicates(["dataset", "method"])
-    n_b, n = int((rows.source == "budget").sum()), len(rows)
+    n_b, n = budget_row_count(mlp)
     if n_b == n:
         return f"Every one of the {n} (set, MLP) rows is read from its 5,000-epoch refits; "
     return (f"{n - n_b} of the {n} (set, MLP) rows are the capped fits, which may be below what "

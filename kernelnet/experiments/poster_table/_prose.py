@@ -9,6 +9,7 @@ import pandas as pd
 
 from ... import datasets as _datasets
 from . import H_TIE, METHODS, WS_CODE_TARGETS
+from ._budget import budget_row_count
 from ._chapter import PaperTableResult
 from ._committed import _stale_sources
 from ._compare import identity_kernel_hsic
@@ -420,16 +421,10 @@ def inside_cap_sentence(inside: pd.DataFrame, cap: int) -> str:
     return f"Of the {len(inside)} that stopped inside it, " + "; ".join(parts) + "."
 
 
-def _budget_rows(read: pd.DataFrame) -> tuple:
-    """(rows read from the 5,000-epoch refits, MLP rows) of a :func:`comparison_as_read`."""
-    rows = read[read.method.isin(["ce", "mse"])].drop_duplicates(["dataset", "method"])
-    return int((rows.source == "budget").sum()), len(rows)
-
-
 def mlp_source_sentence(read: pd.DataFrame, cap: int) -> str:
     """Where this section's MLP cells come from (``read``: :func:`comparison_as_read`;
     ``cap``: the committed fits' epoch cap)."""
-    n_b, n = _budget_rows(read)
+    n_b, n = budget_row_count(read)
     if n_b == 0:
         return (f"The MLP cells here are the committed fits, capped at {cap} epochs where the "
                 "authors allowed 5,000 (see the Time table).")
@@ -444,7 +439,7 @@ def mlp_source_sentence(read: pd.DataFrame, cap: int) -> str:
 def differences_caption(read: pd.DataFrame, cap: int) -> str:
     """The caption of ``paper_table_differences`` (``read``: :func:`comparison_as_read`;
     ``cap``: the committed fits' epoch cap)."""
-    n_b, n = _budget_rows(read)
+    n_b, n = budget_row_count(read)
     text = ("Our mean minus the poster's mean for every cell, with the poster's std as error "
             "bars, as the chapter's verdicts read them.")
     if n_b:
