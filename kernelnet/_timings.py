@@ -150,11 +150,13 @@ def _number(value, name: str):
 
 
 def timings_record(chapters: dict, *, cpu_count, load_start, load_end, jobs, commit: str = "",
-                   created: str = "", source: str = "", notes=()) -> dict:
+                   created: str = "", source: str = "", notes=(), unit_jobs=None) -> dict:
     """A full build's timings record.
 
     ``chapters`` maps a notebook stem to ``{"wall_seconds", "cpu_seconds",
     "numba_compile_seconds", "started"}``; a value not measured is ``None`` (never 0).
+    ``jobs``: chapters run at a time; ``unit_jobs``: worker processes of each chapter's sweeps
+    (``None``: serial; :mod:`kernelnet.parallel`). CPU seconds include those workers'.
     """
     if not isinstance(chapters, dict):
         raise ValueError(f"chapters must be a dict, got {type(chapters).__name__}")
@@ -166,7 +168,7 @@ def timings_record(chapters: dict, *, cpu_count, load_start, load_end, jobs, com
         if row.get("note"):
             rows[stem]["note"] = str(row["note"])
     return {"schema": SCHEMA, "quick": False, "created": created, "commit": commit,
-            "source": source, "cpu_count": cpu_count, "jobs": jobs,
+            "source": source, "cpu_count": cpu_count, "jobs": jobs, "unit_jobs": unit_jobs,
             "load_average_start": load_start, "load_average_end": load_end,
             "notes": list(notes), "chapters": rows}
 
@@ -249,6 +251,10 @@ def rerun_cost_sentence(record: dict | None, chapters=()) -> str:
     jobs = record.get("jobs", "?")
     text += (f" on {record.get('cpu_count', '?')} cores, "
              + ("one chapter at a time" if jobs == 1 else f"{jobs} chapters at a time"))
+    unit_jobs = record.get("unit_jobs")
+    if isinstance(unit_jobs, int) and unit_jobs != 1:
+        workers = "every core" if unit_jobs == -1 else f"{unit_jobs} worker processes"
+        text += f" with each chapter's sweeps on {workers}"
     elapsed = _elapsed(rows)
     if elapsed is not None:
         text += f" ({_minutes(elapsed)} from the first chapter's start to the last one's end)"

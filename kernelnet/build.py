@@ -484,6 +484,13 @@ def execute_all(
 
     With ``jobs > 1`` notebooks run in separate processes; each kernel is then limited to one
     numba/BLAS thread per job so the two cores are not oversubscribed (ANCHORS.md, trap 20).
+    With one job at full size (``quick=False``) each chapter's sweeps run their independent
+    units on every core instead (``$KERNELNET_UNIT_JOBS``, :mod:`kernelnet.parallel`; a
+    worker runs one BLAS and numba thread per core it has): the units draw their own seeds, so
+    the chapter's numbers and figures are the same as serially, and chapter 01 takes half the
+    wall time (``benchmarks/README.md``, "Full book"). Quick builds keep their units serial:
+    their sweeps take seconds, less than starting the workers. A ``$KERNELNET_UNIT_JOBS``
+    already set is kept.
     """
     from tqdm.auto import tqdm
 
@@ -499,6 +506,10 @@ def execute_all(
     started, load_start = now(), machine_load()
     records: list[ExecutionRecord] = []
     bar = tqdm(total=len(tasks), desc="notebooks", disable=not progress)
+    from .parallel import UNIT_JOBS_ENV, default_jobs
+
+    unit_jobs_before = os.environ.get(UNIT_JOBS_ENV)
+    unit_jobs = None  # serial sweeps inside each chapter
     if jobs > 1 and len(tasks) > 1:
         threads = max(1, (os.cpu_count() or 2) // jobs)
         for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -509,15 +520,23 @@ def execute_all(
                 bar.set_postfix_str(f"{rec.notebook} {'ok' if rec.ok else 'FAILED'}")
                 bar.update()
     else:
-        for task in tasks:
-            rec = _execute_one(task)
-            records.append(rec)
-            bar.set_postfix_str(f"{rec.notebook} {'ok' if rec.ok else 'FAILED'}")
-            bar.update()
+        if not quick and unit_jobs_before is None:
+            os.environ[UNIT_JOBS_ENV] = str(os.cpu_count() or 1)
+        unit_jobs = default_jobs()
+        try:
+            for task in tasks:
+                rec = _execute_one(task)
+                records.append(rec)
+                bar.set_postfix_str(f"{rec.notebook} {'ok' if rec.ok else 'FAILED'}")
+                bar.update()
+        finally:
+            if unit_jobs_before is None:
+                os.environ.pop(UNIT_JOBS_ENV, None)
     bar.close()
     (out_dir / "execution.json").write_text(
         json.dumps({"quick": quick, "started": started, "finished": now(),
-                    "cpu_count": os.cpu_count(), "jobs": jobs, "load_average_start": load_start,
+                    "cpu_count": os.cpu_count(), "jobs": jobs, "unit_jobs": unit_jobs,
+                    "load_average_start": load_start,
                     "load_average_end": machine_load(),
                     "records": [asdict(r) for r in records]}, indent=2) + "\n"
     )
@@ -545,6 +564,7 @@ def timings_from_executed(executed: Path, root: Path | None = None) -> dict:
     git = _provenance.git_state(root) if root is not None else {}
     return _timings.timings_record(
         chapters, cpu_count=run.get("cpu_count"), jobs=run.get("jobs"),
+        unit_jobs=run.get("unit_jobs"),
         load_start=run.get("load_average_start"), load_end=run.get("load_average_end"),
         commit=git.get("commit", "") or "", created=run.get("finished", ""),
         source="python -m kernelnet.build (full)")

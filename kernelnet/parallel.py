@@ -11,6 +11,12 @@ through joblib's Dask backend), and gives **identical** results in all three cas
 - results come back in unit order, whatever order they finish in.
 
 No scheduler, queue or worker code lives here: joblib and Dask do that.
+
+A caller that passes no ``n_jobs`` gets ``$KERNELNET_UNIT_JOBS`` local workers (serial when it is
+unset or 1). The book's build sets it for a full-size build that runs one chapter at a time, so
+that a chapter's sweep uses the cores the build would otherwise leave idle
+(:func:`kernelnet.build.execute_all`). A local worker runs its units on
+``cores // workers`` BLAS and numba threads and its own sweeps serially (no nested pools).
 """
 
 from __future__ import annotations
@@ -23,10 +29,41 @@ import numpy as np
 
 from ._validation import check_choice, check_int
 
-__all__ = ["BACKENDS", "unit_seed", "map_units"]
+__all__ = ["BACKENDS", "UNIT_JOBS_ENV", "default_jobs", "unit_seed", "map_units"]
 
 #: Backends :func:`map_units` accepts.
 BACKENDS = ("sequential", "loky", "threading", "dask")
+
+#: Environment variable: local workers of a sweep whose caller passes no ``n_jobs``.
+UNIT_JOBS_ENV = "KERNELNET_UNIT_JOBS"
+
+
+def default_jobs() -> int | None:
+    """``n_jobs`` for a caller that passes none: ``$KERNELNET_UNIT_JOBS`` (a positive integer or
+    -1 for all cores), ``None`` (serial) when it is unset or empty."""
+    raw = os.environ.get(UNIT_JOBS_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n == 0 or n < -1:
+        raise ValueError(f"${UNIT_JOBS_ENV} must be a positive integer or -1, got {raw!r}")
+    return n
+
+
+def _in_worker(func, threads, unit, seed):
+    """Run one unit in a local worker process: ``threads`` BLAS and numba threads, and any sweep
+    the unit starts itself runs serially (module level, so that loky can ship it)."""
+    from ._threads import limit_threads
+
+    import numba
+
+    os.environ[UNIT_JOBS_ENV] = "1"
+    os.environ["KERNELNET_BACKEND"] = "sequential"
+    with limit_threads(threads, numba=min(threads, numba.config.NUMBA_NUM_THREADS)):
+        return func(unit, seed)
 
 
 def unit_seed(seed: int, index: int) -> int:
@@ -87,7 +124,8 @@ def map_units(
     seed : int
         The sweep's global seed.
     n_jobs : int, optional
-        Local workers (``None`` or 1: serial unless ``backend`` says otherwise; -1: all cores).
+        Local workers (1: serial unless ``backend`` says otherwise; -1: all cores). ``None``:
+        :func:`default_jobs` (``$KERNELNET_UNIT_JOBS``, serial when unset).
     backend : {"sequential", "loky", "threading", "dask"}, optional
         Default ``$KERNELNET_BACKEND``, else ``"loky"`` when ``n_jobs`` asks for more than
         one worker, else ``"sequential"``.
@@ -99,6 +137,8 @@ def map_units(
     if not callable(func):
         raise ValueError(f"func must be callable, got {type(func).__name__}")
     units = list(units)
+    if n_jobs is None:
+        n_jobs = default_jobs()
     if n_jobs is not None:
         n_jobs = check_int(n_jobs, "n_jobs")
         if n_jobs == 0 or n_jobs < -1:
@@ -127,12 +167,16 @@ def map_units(
     client, created = _dask_client(scheduler) if backend == "dask" else (None, False)
     ctx = joblib.parallel_config(backend="dask") if backend == "dask" else nullcontext()
     jobs = -1 if backend == "dask" else (n_jobs or 2)
+    if backend == "loky":
+        cores = os.cpu_count() or 1
+        threads = max(1, cores // (cores if jobs == -1 else jobs))
+        calls = (joblib.delayed(_in_worker)(func, threads, u, s) for u, s in zip(units, seeds))
+    else:
+        calls = (joblib.delayed(func)(u, s) for u, s in zip(units, seeds))
     try:
         with ctx:
             gen = joblib.Parallel(n_jobs=jobs, backend=None if backend == "dask" else backend,
-                                  return_as="generator")(
-                joblib.delayed(func)(u, s) for u, s in zip(units, seeds)
-            )
+                                  return_as="generator")(calls)
             out = []
             for r in gen:
                 out.append(r)

@@ -169,3 +169,39 @@ def test_raising_notebook_fails_a_plain_jupyter_book_build(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode != 0, proc.stdout[-3000:]
     assert "this chapter is broken" in proc.stdout + proc.stderr
+
+
+def _env_book(tmp_path):
+    """A one-chapter book whose notebook records the sweep workers its kernel would use."""
+    book = tmp_path / "env_book"
+    (book / "notebooks").mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("QUICK = True", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("from pathlib import Path\n"
+                                  "from kernelnet.parallel import default_jobs\n"
+                                  "Path('unit_jobs.txt').write_text(str(default_jobs()))"),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, book / "notebooks" / "00_env.ipynb")
+    return book
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("quick", [True, False])
+def test_one_job_full_build_runs_chapter_sweeps_on_every_core(tmp_path, monkeypatch, quick):
+    import os
+
+    from kernelnet.parallel import UNIT_JOBS_ENV
+
+    monkeypatch.delenv(UNIT_JOBS_ENV, raising=False)
+    book = _env_book(tmp_path)
+    out = tmp_path / "executed"
+    (rec,) = execute_all(book, out, quick=quick, progress=False)
+    assert rec.ok, rec.error
+    want = "None" if quick else str(os.cpu_count())
+    assert (out / "unit_jobs.txt").read_text() == want  # written by the kernel (cwd: out)
+    assert json.loads((out / "execution.json").read_text())["unit_jobs"] == \
+        (None if quick else os.cpu_count())
+    assert UNIT_JOBS_ENV not in os.environ  # restored after the build

@@ -98,3 +98,63 @@ def test_hsic_agreement_sweep_identical_on_two_workers():
     b = ch.fused_vs_dense([60, 90], d=5, random_state=2, n_jobs=2)
     assert a.equals(b)
     assert (a.rel_to_scale < 1e-12).all()  # rounding of a cancelling sum, relative to its scale
+
+
+def _unit_with_context(k, seed):
+    """A unit that reports how it ran: BLAS and numba threads, and how a sweep it starts runs."""
+    import os
+
+    import numba
+    from threadpoolctl import threadpool_info
+
+    from kernelnet.parallel import default_jobs
+
+    blas = sorted({d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"})
+    return k, os.getpid(), blas, numba.get_num_threads(), default_jobs(), \
+        os.environ.get("KERNELNET_BACKEND")
+
+
+def test_unit_jobs_environment_is_the_default_n_jobs(monkeypatch):
+    import os
+
+    from kernelnet.parallel import UNIT_JOBS_ENV, default_jobs
+
+    monkeypatch.delenv(UNIT_JOBS_ENV, raising=False)
+    monkeypatch.delenv("KERNELNET_BACKEND", raising=False)
+    assert default_jobs() is None
+    serial = map_units(_unit_with_context, range(4), seed=1)
+    assert {r[1] for r in serial} == {os.getpid()}  # no variable: in this process
+    monkeypatch.setenv(UNIT_JOBS_ENV, "2")
+    assert default_jobs() == 2
+    out = map_units(_unit_with_context, range(4), seed=1)
+    assert [r[0] for r in out] == [0, 1, 2, 3]
+    assert os.getpid() not in {r[1] for r in out}  # in worker processes
+    cores = os.cpu_count() or 1
+    threads = max(1, cores // 2)
+    for _, _, blas, nb_threads, nested, backend in out:
+        assert blas == [threads] and nb_threads == min(threads, _numba_max())
+        assert nested == 1 and backend == "sequential"  # a sweep inside a unit runs serially
+    # the caller's own n_jobs wins over the variable
+    assert {r[1] for r in map_units(_unit_with_context, range(2), seed=1, n_jobs=1)} == \
+        {os.getpid()}
+    # results do not depend on it
+    assert map_units(_unit, UNITS, seed=7) == serial_reference()
+
+
+def _numba_max():
+    import numba
+
+    return numba.config.NUMBA_NUM_THREADS
+
+
+def serial_reference():
+    return [_unit(n, unit_seed(7, i)) for i, n in enumerate(UNITS)]
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "two", "1.5"])
+def test_bad_unit_jobs_environment_is_a_clear_error(monkeypatch, bad):
+    from kernelnet.parallel import UNIT_JOBS_ENV
+
+    monkeypatch.setenv(UNIT_JOBS_ENV, bad)
+    with pytest.raises(ValueError, match=r"\$KERNELNET_UNIT_JOBS must be a positive integer"):
+        map_units(_unit, UNITS)

@@ -92,6 +92,9 @@ def test_rerun_sentence_names_totals_machine_and_missing_chapters():
     assert "(80 s of CPU time)" in _timings.rerun_cost_sentence(full, ["00_a"])
     assert "on 2 cores, one chapter at a time," in _timings.rerun_cost_sentence(
         dict(rec, jobs=1))
+    assert "on 2 cores, one chapter at a time with each chapter's sweeps on 2 worker processes," \
+        in _timings.rerun_cost_sentence(dict(rec, jobs=1, unit_jobs=2))
+    assert "one chapter at a time," in _timings.rerun_cost_sentence(dict(rec, jobs=1, unit_jobs=1))
 
 
 def _chapter(folder, stem, duration, timings=None):
@@ -151,6 +154,7 @@ def test_timings_from_executed_reads_metadata_and_execution_json(tmp_path):
         "load_average_end": [2.0, 1.0, 1.0], "finished": "2026-01-01T00:01:00+00:00"}))
     rec = timings_from_executed(tmp_path)
     assert rec["cpu_count"] == 2 and rec["load_average_end"] == [2.0, 1.0, 1.0]
+    assert rec["unit_jobs"] is None  # an execution.json from before the workers: serial
     assert rec["chapters"]["00_a"] == {"wall_seconds": 12.5, "cpu_seconds": 20.0,
                                        "numba_compile_seconds": 1.5,
                                        "started": "2026-01-01T00:00:00"}
