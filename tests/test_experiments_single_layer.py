@@ -127,6 +127,19 @@ def test_sweeps_same_serial_and_two_jobs():
         pd.testing.assert_frame_equal(f(*args, **kw), f(*args, **kw, n_jobs=2), check_exact=True)
 
 
+@pytest.mark.filterwarnings("ignore::scipy.linalg.LinAlgWarning")
+def test_peaks_at_the_interpolation_threshold_do_not_depend_on_the_callers_blas_threads():
+    # m = n = 400: the Gram matrix's rcond is ~1e-16, so a 2-thread BLAS in the caller changed
+    # the fourth digit of the errors against a one-thread worker, before the unit was pinned.
+    from threadpoolctl import threadpool_limits
+
+    kw = dict(n_train=400, n_val=500, random_state=0)
+    with threadpool_limits(2, user_api="blas"):
+        here = ex.peaks_random_features([400, 600], **kw)
+    pd.testing.assert_frame_equal(here, ex.peaks_random_features([400, 600], n_jobs=2, **kw),
+                                  check_exact=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # the identifiability of the inverse crime (issue 16, items 1 and 7)
 # ---------------------------------------------------------------------------------------------
