@@ -112,6 +112,7 @@ def map_units(
     scheduler: str | None = None,
     progress: bool = False,
     desc: str | None = None,
+    order=None,
 ) -> list:
     """Return ``[func(unit, unit_seed(seed, i)) for i, unit in enumerate(units)]``, in parallel.
 
@@ -133,6 +134,11 @@ def map_units(
         Dask scheduler address (default ``$DASK_SCHEDULER_ADDRESS``, else an existing client).
     progress : bool
         Show a tqdm bar as units complete (only when stderr is an interactive terminal).
+    order : sequence of int, optional
+        The order in which units are handed to the workers, a permutation of
+        ``range(len(units))``: e.g. the costliest first, so that no worker is left running a
+        long unit alone at the end. Seeds stay tied to the unit's index and results come back
+        in unit order, so the result does not depend on it; serial runs ignore it.
     """
     if not callable(func):
         raise ValueError(f"func must be callable, got {type(func).__name__}")
@@ -147,6 +153,12 @@ def map_units(
         backend = os.environ.get("KERNELNET_BACKEND") or (
             "loky" if n_jobs is not None and n_jobs != 1 else "sequential")
     check_choice(backend, "backend", BACKENDS)
+    if order is None:
+        order = list(range(len(units)))
+    else:
+        order = [check_int(i, "order", minimum=0) for i in order]
+        if sorted(order) != list(range(len(units))):
+            raise ValueError(f"order must be a permutation of range({len(units)}), got {order}")
     seeds = [unit_seed(seed, i) for i in range(len(units))]
     from tqdm import tqdm  # the terminal bar: tqdm.auto warns (IProgress) inside notebooks
 
@@ -170,16 +182,16 @@ def map_units(
     if backend == "loky":
         cores = os.cpu_count() or 1
         threads = max(1, cores // (cores if jobs == -1 else jobs))
-        calls = (joblib.delayed(_in_worker)(func, threads, u, s) for u, s in zip(units, seeds))
+        calls = (joblib.delayed(_in_worker)(func, threads, units[i], seeds[i]) for i in order)
     else:
-        calls = (joblib.delayed(func)(u, s) for u, s in zip(units, seeds))
+        calls = (joblib.delayed(func)(units[i], seeds[i]) for i in order)
     try:
         with ctx:
             gen = joblib.Parallel(n_jobs=jobs, backend=None if backend == "dask" else backend,
                                   return_as="generator")(calls)
-            out = []
-            for r in gen:
-                out.append(r)
+            out = [None] * len(units)
+            for i, r in zip(order, gen):
+                out[i] = r
                 bar.update()
     finally:
         bar.close()

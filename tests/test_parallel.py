@@ -158,3 +158,15 @@ def test_bad_unit_jobs_environment_is_a_clear_error(monkeypatch, bad):
     monkeypatch.setenv(UNIT_JOBS_ENV, bad)
     with pytest.raises(ValueError, match=r"\$KERNELNET_UNIT_JOBS must be a positive integer"):
         map_units(_unit, UNITS)
+
+
+def test_dispatch_order_changes_neither_seeds_nor_result_order():
+    serial = map_units(_unit, UNITS, seed=7)
+    backwards = list(range(len(UNITS)))[::-1]
+    assert map_units(_unit, UNITS, seed=7, n_jobs=2, order=backwards) == serial
+    assert map_units(_unit, UNITS, seed=7, order=backwards) == serial  # serial ignores it
+    for bad in ([0, 1, 2, 3], [0, 0, 1, 2, 3], [0, 1, 2, 3, 5]):
+        with pytest.raises(ValueError, match="order must be a permutation of range"):
+            map_units(_unit, UNITS, n_jobs=2, order=bad)
+    with pytest.raises(ValueError, match="order"):
+        map_units(_unit, UNITS, n_jobs=2, order=[0, 1, 2, 3, -4])

@@ -336,8 +336,11 @@ def sample_complexity(dims=(8, 16, 32), ns=(250, 500, 1000, 2000, 4000, 8000, 16
                 kernel_max_d=kernel_max_d, ridges=tuple(ridges), methods=tuple(methods),
                 seed=int(seed))
     units = [(int(d), int(n), opts) for d in dims for n in ns]
+    # the largest cells first, so that no worker is left with the n = 32,000 cell at the end
+    largest_first = sorted(range(len(units)), key=lambda i: (-units[i][1], -units[i][0]))
     parts = map_units(_sample_complexity_unit, units, seed=int(seed), n_jobs=n_jobs,
-                      backend=backend, scheduler=scheduler, desc="sample complexity")
+                      backend=backend, scheduler=scheduler, desc="sample complexity",
+                      order=largest_first)
     return pd.DataFrame([row for rows in parts for row in rows])
 
 
