@@ -56,9 +56,9 @@ def default_jobs() -> int | None:
 def _in_worker(func, threads, unit, seed):
     """Run one unit in a local worker process: ``threads`` BLAS and numba threads, and any sweep
     the unit starts itself runs serially (module level, so that loky can ship it)."""
-    from ._threads import limit_threads
-
     import numba
+
+    from ._threads import limit_threads
 
     os.environ[UNIT_JOBS_ENV] = "1"
     os.environ["KERNELNET_BACKEND"] = "sequential"
