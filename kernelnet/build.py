@@ -18,6 +18,7 @@ every notebook itself (``force``) with ``nb_execution_raise_on_error: true``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -470,6 +471,26 @@ def _execute_one(args):
     return execute_notebook(path, out_dir, quick=quick, parameters=parameters)
 
 
+@contextlib.contextmanager
+def sweep_workers(quick: bool):
+    """Context manager for executing chapters one at a time: at full size (``quick=False``) the
+    chapters' sweeps run on every core (``$KERNELNET_UNIT_JOBS`` = the CPU count, the default
+    ``n_jobs`` of :func:`kernelnet.parallel.map_units`); quick runs keep them serial (their
+    sweeps take seconds, less than starting the workers). A value already set is kept; the
+    variable is restored on exit. Yields the workers' count (``None``: serial).
+    """
+    from .parallel import UNIT_JOBS_ENV, default_jobs
+
+    before = os.environ.get(UNIT_JOBS_ENV)
+    if not quick and before is None:
+        os.environ[UNIT_JOBS_ENV] = str(os.cpu_count() or 1)
+    try:
+        yield default_jobs()
+    finally:
+        if before is None:
+            os.environ.pop(UNIT_JOBS_ENV, None)
+
+
 def execute_all(
     root: Path | None = None,
     out_dir: Path | None = None,
@@ -506,9 +527,6 @@ def execute_all(
     started, load_start = now(), machine_load()
     records: list[ExecutionRecord] = []
     bar = tqdm(total=len(tasks), desc="notebooks", disable=not progress)
-    from .parallel import UNIT_JOBS_ENV, default_jobs
-
-    unit_jobs_before = os.environ.get(UNIT_JOBS_ENV)
     unit_jobs = None  # serial sweeps inside each chapter
     if jobs > 1 and len(tasks) > 1:
         threads = max(1, (os.cpu_count() or 2) // jobs)
@@ -520,18 +538,12 @@ def execute_all(
                 bar.set_postfix_str(f"{rec.notebook} {'ok' if rec.ok else 'FAILED'}")
                 bar.update()
     else:
-        if not quick and unit_jobs_before is None:
-            os.environ[UNIT_JOBS_ENV] = str(os.cpu_count() or 1)
-        unit_jobs = default_jobs()
-        try:
+        with sweep_workers(quick) as unit_jobs:
             for task in tasks:
                 rec = _execute_one(task)
                 records.append(rec)
                 bar.set_postfix_str(f"{rec.notebook} {'ok' if rec.ok else 'FAILED'}")
                 bar.update()
-        finally:
-            if unit_jobs_before is None:
-                os.environ.pop(UNIT_JOBS_ENV, None)
     bar.close()
     (out_dir / "execution.json").write_text(
         json.dumps({"quick": quick, "started": started, "finished": now(),

@@ -109,7 +109,8 @@ def _cmd_run(args) -> int:
     out = _output_dir(out)
     print(f"running {nb.stem} (QUICK={quick}{', ' if params else ''}"
           f"{', '.join(f'{k}={v!r}' for k, v in params.items())}) -> {out}")
-    rec = build.execute_notebook(nb, out, quick=quick, parameters=params)
+    with build.sweep_workers(quick):  # at full size the chapter's sweeps use every core
+        rec = build.execute_notebook(nb, out, quick=quick, parameters=params)
     if not rec.ok:
         print(f"FAILED after {rec.seconds:.1f} s: {rec.error}", file=sys.stderr)
         print(f"executed notebook (with the traceback): {rec.output}", file=sys.stderr)

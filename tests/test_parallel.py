@@ -170,3 +170,21 @@ def test_dispatch_order_changes_neither_seeds_nor_result_order():
             map_units(_unit, UNITS, n_jobs=2, order=bad)
     with pytest.raises(ValueError, match="order"):
         map_units(_unit, UNITS, n_jobs=2, order=[0, 1, 2, 3, -4])
+
+
+def test_sweep_workers_sets_and_restores_the_variable(monkeypatch):
+    import os
+
+    from kernelnet.build import sweep_workers
+    from kernelnet.parallel import UNIT_JOBS_ENV
+
+    monkeypatch.delenv(UNIT_JOBS_ENV, raising=False)
+    with sweep_workers(quick=False) as n:
+        assert n == (os.cpu_count() or 1) and os.environ[UNIT_JOBS_ENV] == str(n)
+    assert UNIT_JOBS_ENV not in os.environ
+    with sweep_workers(quick=True) as n:
+        assert n is None and UNIT_JOBS_ENV not in os.environ
+    monkeypatch.setenv(UNIT_JOBS_ENV, "1")  # a reader's choice is kept
+    with sweep_workers(quick=False) as n:
+        assert n == 1
+    assert os.environ[UNIT_JOBS_ENV] == "1"
