@@ -16,13 +16,17 @@ A caller that passes no ``n_jobs`` gets ``$KERNELNET_UNIT_JOBS`` local workers (
 unset or 1). The book's build sets it for a full-size build that runs one chapter at a time, so
 that a chapter's sweep uses the cores the build would otherwise leave idle
 (:func:`kernelnet.build.execute_all`). A local worker runs its units on
-``cores // workers`` BLAS and numba threads and its own sweeps serially (no nested pools).
+``cores // workers`` BLAS and numba threads and its own sweeps serially (no nested pools), under
+the caller's warning filters; the warnings a unit raises there are raised again in the caller
+as its result arrives (in unit order unless ``order`` says otherwise), so that a caller counting
+them (chapter 04 counts ill-conditioned solves) sees the same as serially. (Dask workers' warnings stay in their logs.)
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import warnings
 from contextlib import nullcontext
 
 import numpy as np
@@ -53,17 +57,28 @@ def default_jobs() -> int | None:
     return n
 
 
-def _in_worker(func, threads, unit, seed):
-    """Run one unit in a local worker process: ``threads`` BLAS and numba threads, and any sweep
-    the unit starts itself runs serially (module level, so that loky can ship it)."""
+def _in_worker(func, threads, filters, unit, seed):
+    """Run one unit in a local worker process: ``threads`` BLAS and numba threads, any sweep the
+    unit starts itself runs serially, and the warnings it raises (under the caller's ``filters``)
+    are returned with the result for the caller to raise again (module level, so that loky can
+    ship it)."""
     import numba
 
     from ._threads import limit_threads
 
     os.environ[UNIT_JOBS_ENV] = "1"
     os.environ["KERNELNET_BACKEND"] = "sequential"
-    with limit_threads(threads, numba=min(threads, numba.config.NUMBA_NUM_THREADS)):
-        return func(unit, seed)
+    with limit_threads(threads, numba=min(threads, numba.config.NUMBA_NUM_THREADS)), \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.filters[:] = filters
+        result = func(unit, seed)
+    return result, [(str(w.message), w.category, w.filename, w.lineno) for w in caught]
+
+
+def _raise_again(caught) -> None:
+    """Raise in this process the warnings a worker recorded (the caller's filters apply)."""
+    for message, category, filename, lineno in caught:
+        warnings.warn_explicit(message, category, filename, lineno)
 
 
 def unit_seed(seed: int, index: int) -> int:
@@ -179,10 +194,13 @@ def map_units(
     client, created = _dask_client(scheduler) if backend == "dask" else (None, False)
     ctx = joblib.parallel_config(backend="dask") if backend == "dask" else nullcontext()
     jobs = -1 if backend == "dask" else (n_jobs or 2)
-    if backend == "loky":
+    local = backend == "loky"
+    if local:
         cores = os.cpu_count() or 1
         threads = max(1, cores // (cores if jobs == -1 else jobs))
-        calls = (joblib.delayed(_in_worker)(func, threads, units[i], seeds[i]) for i in order)
+        filters = list(warnings.filters)
+        calls = (joblib.delayed(_in_worker)(func, threads, filters, units[i], seeds[i])
+                 for i in order)
     else:
         calls = (joblib.delayed(func)(units[i], seeds[i]) for i in order)
     try:
@@ -191,6 +209,9 @@ def map_units(
                                   return_as="generator")(calls)
             out = [None] * len(units)
             for i, r in zip(order, gen):
+                if local:
+                    r, caught = r
+                    _raise_again(caught)
                 out[i] = r
                 bar.update()
     finally:

@@ -188,3 +188,31 @@ def test_sweep_workers_sets_and_restores_the_variable(monkeypatch):
     with sweep_workers(quick=False) as n:
         assert n == 1
     assert os.environ[UNIT_JOBS_ENV] == "1"
+
+
+def _warning_unit(k, seed):
+    import warnings
+
+    for _ in range(k):
+        warnings.warn(f"unit {k} is ill-conditioned", RuntimeWarning)
+    return k
+
+
+def test_workers_warnings_reach_the_caller_as_serially():
+    import warnings
+
+    def caught(**kw):
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always", RuntimeWarning)
+            out = map_units(_warning_unit, [2, 0, 1], seed=3, **kw)
+        return out, [(w.category, str(w.message)) for w in got if w.category is RuntimeWarning]
+
+    serial = caught()
+    assert serial[1] == [(RuntimeWarning, "unit 2 is ill-conditioned")] * 2 + \
+        [(RuntimeWarning, "unit 1 is ill-conditioned")]
+    assert caught(n_jobs=2) == serial
+    assert caught(n_jobs=2, order=[2, 1, 0])[0] == serial[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the caller's filters apply in a worker
+        with pytest.raises(RuntimeWarning, match="unit 2"):
+            map_units(_warning_unit, [2], n_jobs=2)
