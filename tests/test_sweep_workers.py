@@ -1,7 +1,7 @@
 """A chapter's results do not depend on its sweeps running on worker processes.
 
 A one-job full build runs every chapter's sweeps on local workers (``KERNELNET_UNIT_JOBS``,
-:mod:`kernelnet.parallel`). Here three chapters run at quick size serially and on two workers,
+:mod:`kernelnet.parallel`). Here four chapters run at quick size serially and on two workers,
 and everything they return is compared: tables (but measured times), counts, prose and
 findings. Chapter 04's case fails on both faults full builds once showed: a worker's warnings
 not counted by the chapter, and a rounding-sensitive unit not pinned to one BLAS thread. The
@@ -69,6 +69,7 @@ def _same(a, b, where):
     ("single_layer", dict(n_train=400, peaks_widths=(200, 400, 600))),
     ("feature_learning", {}),
     ("diverse_weights", {}),
+    ("learning_rules", {}),
 ])
 def test_chapter_results_do_not_depend_on_sweep_workers(module, params, monkeypatch):
     run = importlib.import_module(f"kernelnet.experiments.{module}").run

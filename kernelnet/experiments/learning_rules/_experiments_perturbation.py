@@ -314,6 +314,35 @@ def _tanh_network(sizes, rng):
     return Ws, bs
 
 
+def _bias_unit(unit, _unit_seed):
+    """One (method, sigma) row of :func:`perturbation_bias_sweep` (module level, for the
+    workers), on one BLAS thread."""
+    mi, method, si, s, c, p = unit
+    x, y, Ws, bs, g, seed = p["x"], p["y"], p["Ws"], p["bs"], p["g"], p["seed"]
+    g2 = float(g @ g)
+    with limit_threads(1):
+        r = lr.perturbation_bias(x, y, Ws, bs, s, p["n_draws"], method,
+                                 random_state=[seed, 1, mi, si])
+        lin = lr.perturbation_bias(x, y, p["lin_W"], p["lin_b"], s, 2000, method,
+                                   activation="linear", random_state=[seed, 2, mi, si])
+        var = {}
+        for form in (True, False):
+            e = lr.mlp_perturbation_estimates(x, y, Ws, bs, s, p["n_var_draws"], method, form,
+                                              random_state=[seed, 3, mi, si])
+            var[form] = float(np.mean(np.sum((e - g) ** 2, axis=1)) / g2)
+    pred = float(np.linalg.norm(c)) * s**2
+    return {
+        "method": method, "sigma": s,
+        "bias_rel": r["bias_norm"] / r["grad_norm"],
+        "bias_rel_se": r["bias_norm_se"] / r["grad_norm"],
+        "pred_rel": pred / r["grad_norm"],
+        "ratio": r["bias_norm"] / pred,
+        "cosine": float(r["bias"] @ c / (np.linalg.norm(r["bias"]) * np.linalg.norm(c))),
+        "var_rel_baseline": var[True], "var_rel_raw": var[False],
+        "linear_bias_rel": float(np.linalg.norm(lin["bias"]) / lin["grad_norm"]),
+    }
+
+
 def perturbation_bias_sweep(sizes=(4, 8, 6, 3), sigmas=(0.3, 0.1, 0.03, 0.01), n_draws=20000,
                             n_var_draws=20000, seed=0):
     r"""Bias and variance of WP and NP on a tanh network, every layer perturbed at once.
@@ -345,32 +374,15 @@ def perturbation_bias_sweep(sizes=(4, 8, 6, 3), sigmas=(0.3, 0.1, 0.03, 0.01), n
     lin_W = [rng.standard_normal((sizes[-1], sizes[0])) / np.sqrt(sizes[0])]
     lin_b = [0.1 * rng.standard_normal(sizes[-1])]
     g = lr.mlp_sample_gradient(x, y, Ws, bs)
-    g2 = float(g @ g)
-    rows = []
     with limit_threads(1):
-        for mi, method in enumerate(("wp", "np")):
-            c = lr.perturbation_bias_prediction(x, y, Ws, bs, method)
-            for si, s in enumerate(sigmas):
-                r = lr.perturbation_bias(x, y, Ws, bs, s, n_draws, method,
-                                         random_state=[seed, 1, mi, si])
-                lin = lr.perturbation_bias(x, y, lin_W, lin_b, s, 2000, method,
-                                           activation="linear", random_state=[seed, 2, mi, si])
-                var = {}
-                for form in (True, False):
-                    e = lr.mlp_perturbation_estimates(x, y, Ws, bs, s, n_var_draws, method, form,
-                                                      random_state=[seed, 3, mi, si])
-                    var[form] = float(np.mean(np.sum((e - g) ** 2, axis=1)) / g2)
-                pred = float(np.linalg.norm(c)) * s**2
-                rows.append({
-                    "method": method, "sigma": s,
-                    "bias_rel": r["bias_norm"] / r["grad_norm"],
-                    "bias_rel_se": r["bias_norm_se"] / r["grad_norm"],
-                    "pred_rel": pred / r["grad_norm"],
-                    "ratio": r["bias_norm"] / pred,
-                    "cosine": float(r["bias"] @ c / (np.linalg.norm(r["bias"]) * np.linalg.norm(c))),
-                    "var_rel_baseline": var[True], "var_rel_raw": var[False],
-                    "linear_bias_rel": float(np.linalg.norm(lin["bias"]) / lin["grad_norm"]),
-                })
+        preds = [lr.perturbation_bias_prediction(x, y, Ws, bs, m) for m in ("wp", "np")]
+    common = dict(Ws=Ws, bs=bs, x=x, y=y, lin_W=lin_W, lin_b=lin_b, g=g, n_draws=n_draws,
+                  n_var_draws=n_var_draws, seed=seed)
+    units = [(mi, method, si, s, preds[mi], common) for mi, method in enumerate(("wp", "np"))
+             for si, s in enumerate(sigmas)]
+    # each (method, sigma) cell draws from its own explicit seeds, so the rows are the same
+    # serially and on workers; map_units' unit seed is not used
+    rows = map_units(_bias_unit, units, seed=seed, desc="perturbation bias")
     table = pd.DataFrame(rows)
     slopes = {}
     for method in ("wp", "np"):
