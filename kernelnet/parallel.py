@@ -8,6 +8,9 @@ through joblib's Dask backend), and gives **identical** results in all three cas
   by :func:`unit_seed` (a :class:`numpy.random.SeedSequence` spawn key), never from a shared
   stream whose order would depend on scheduling;
 - the numba reductions combine tiles in a fixed order, independent of the thread count;
+- a unit whose arithmetic is sensitive to BLAS rounding runs on one BLAS thread wherever it runs
+  (a local worker has one, the caller may have more; e.g. chapter 04's random-features solve
+  at m = n, ``kernelnet.experiments.single_layer``);
 - results come back in unit order, whatever order they finish in.
 
 No scheduler, queue or worker code lives here: joblib and Dask do that.
@@ -19,7 +22,8 @@ that a chapter's sweep uses the cores the build would otherwise leave idle
 ``cores // workers`` BLAS and numba threads and its own sweeps serially (no nested pools), under
 the caller's warning filters; the warnings a unit raises there are raised again in the caller
 as its result arrives (in unit order unless ``order`` says otherwise), so that a caller counting
-them (chapter 04 counts ill-conditioned solves) sees the same as serially. (Dask workers' warnings stay in their logs.)
+them (chapter 04 counts ill-conditioned solves) sees the same as serially. (Dask workers'
+warnings stay in their logs.)
 """
 
 from __future__ import annotations
