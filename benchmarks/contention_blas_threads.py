@@ -11,8 +11,7 @@ import subprocess
 import sys
 import time
 
-from threadpoolctl import threadpool_limits
-
+from kernelnet._threads import limit_threads
 from kernelnet.experiments.single_layer._experiments_recovery import curvature_vs_distance
 
 
@@ -23,7 +22,7 @@ def main():
             [sys.executable, "-c", "while True: pass"])
         try:
             for threads in (1, 2):
-                with threadpool_limits(threads, user_api="blas"):
+                with limit_threads(threads):
                     w, c = time.perf_counter(), time.process_time()
                     df = curvature_vs_distance((0.1,), n=500, n_f=50, n_c=10, m=40,
                                                random_state=0)

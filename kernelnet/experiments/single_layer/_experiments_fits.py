@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..._threads import limit_threads
 from ..._validation import as_rng, check_int, check_positive
 from ...checks import adjoint_test, derivative_check
-from ..._threads import limit_threads
 from ...parallel import map_units
 from ...single_layer import (
     cross_entropy,
